@@ -1,0 +1,167 @@
+"""Armed groups: government forces, HTS and the NLF, and the alliance between the two rebels.
+
+Forces are strengths in fighters spread along the cells each group holds on the front.
+Government forces attack along axes; rebels defend and counter-attack freshly lost cells.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.mechanisms import alliance, combat
+from sim.world.geography import CONTROL_NAMES, GOVERNMENT, HTS, NLF
+
+if TYPE_CHECKING:
+    from sim.model import EscalationModel
+
+
+class ArmedGroup(mesa.Agent):
+    """A fighting force with a strength that combat wears down and recruitment restores.
+
+    Attributes:
+        strength_fighters: Current strength.
+        losses_fighters: Cumulative losses.
+    """
+
+    def __init__(self, model: EscalationModel, name: str, control_code: int, strength: float):
+        super().__init__(model)
+        self.name = name
+        self.control_code = control_code
+        self.initial_strength_fighters = strength
+        self.strength_fighters = strength
+        self.losses_fighters = 0.0
+
+    def take_losses(self, fighters: float) -> None:
+        """Lose up to ``fighters`` (never below 5 % of the initial strength)."""
+        floor = 0.05 * self.initial_strength_fighters
+        lost = max(0.0, min(fighters, self.strength_fighters - floor))
+        self.strength_fighters -= lost
+        self.losses_fighters += lost
+
+    def replenish(self) -> None:
+        """Make good a share of the gap to the initial strength."""
+        gap = self.initial_strength_fighters - self.strength_fighters
+        self.strength_fighters += self.model.config.combat.replenish_per_day * max(gap, 0.0)
+
+
+class GovernmentForces(ArmedGroup):
+    """Government ground forces: attack front cells along the offensive axes."""
+
+    def attack(self, intensity: float, front_impact: np.ndarray) -> None:
+        """One day of offensive at ``intensity`` (0..1) with today's bombardment impact."""
+        m = self.model
+        cfg = m.config.combat
+        turkey = m.turkey.effects
+        if turkey.government_losses_per_day > 0 and not m.ceasefire_active:
+            self.take_losses(turkey.government_losses_per_day * self.strength_fighters)
+        if intensity <= 0:
+            return
+        front = combat.front_cells(m.control)
+        n_front = int(front.sum())
+        if n_front == 0:
+            return
+        axis_w = m.axis_weight / max(float(m.axis_weight[front].mean()), 1e-12)
+        attack = (
+            self.strength_fighters
+            * intensity
+            / n_front
+            * axis_w
+            * (1.0 + cfg.bombardment_support * front_impact)
+        )
+        defence = m.defence_per_cell()
+        ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
+        p = combat.capture_probability(ratio, cfg.capture_rate_per_day)
+        captured = combat.draw_cells(m.rng, front, p)
+        m.change_control(captured, GOVERNMENT, ratio, "offensive")
+
+        defenders = m.defensive_power()
+        gov_loss, def_loss = combat.lanchester_losses(
+            self.strength_fighters * intensity, defenders * intensity, cfg.attrition_per_day
+        )
+        self.take_losses(gov_loss)
+        hts_front = int((front & (m.control == HTS)).sum())
+        nlf_front = int((front & (m.control == NLF)).sum())
+        share_hts = hts_front / max(hts_front + nlf_front, 1)
+        m.hts.take_losses(def_loss * share_hts)
+        m.nlf.take_losses(def_loss * (1 - share_hts))
+
+
+class RebelGroup(ArmedGroup):
+    """HTS or the NLF: holds cells, defends them, counter-attacks to retake lost ground."""
+
+    def power_multiplier(self) -> float:
+        """Combat power per fighter: Turkish arms (NLF), cooperation and Turkish fire."""
+        m = self.model
+        fx = m.turkey.effects
+        arms = fx.nlf_strength_multiplier if self.control_code == NLF else 1.0
+        coop = 1.0 + m.config.rebels.cooperation_bonus * m.alliance.cooperation
+        return arms * coop * (1.0 + fx.turkish_fire_support)
+
+
+class RebelAlliance(mesa.Agent):
+    """Cooperation between HTS and the NLF (0..1): rivals that join forces to survive."""
+
+    def __init__(self, model: EscalationModel):
+        super().__init__(model)
+        self.cooperation = model.config.rebels.cooperation_initial
+        self.threat = 0.0
+        self.joined = self.cooperation >= 0.5
+
+    def update(self, ground_lost_km2: float) -> None:
+        """Update cooperation from the ground lost over the threat window; log changes."""
+        cfg = self.model.config.rebels
+        self.threat = alliance.rebel_threat(ground_lost_km2, cfg.threat_scale_km2)
+        self.cooperation = alliance.update_cooperation(
+            self.cooperation,
+            self.threat,
+            cfg.alliance_threshold,
+            cfg.cooperation_rise_per_day,
+            cfg.cooperation_decay_per_day,
+        )
+        joined = self.cooperation >= 0.5
+        if joined != self.joined:
+            self.joined = joined
+            why = (
+                f"threat {self.threat:.2f} ({ground_lost_km2:,.0f} km² lost in "
+                f"{cfg.threat_window_days} days) vs alliance threshold {cfg.alliance_threshold}"
+            )
+            if joined:
+                self.model.log_event(
+                    "HTS-NLF",
+                    "alliance_formed",
+                    f"HTS and the NLF fight together (cooperation {self.cooperation:.2f})",
+                    f"a battle for survival: {why}",
+                )
+            else:
+                self.model.log_event(
+                    "HTS-NLF",
+                    "alliance_split",
+                    f"HTS and the NLF drift apart (cooperation {self.cooperation:.2f})",
+                    f"the threat receded: {why}",
+                )
+
+    def counterattack(self, intensity: float) -> None:
+        """Try to retake cells lost in the last days; success grows with cooperation."""
+        m = self.model
+        cfg = m.config.combat
+        hot = (
+            combat.exposed_government_cells(m.control)
+            & (m.day - m.captured_day <= cfg.counterattack_window_days)
+            & (m.last_owner != GOVERNMENT)
+        )
+        if not hot.any():
+            return
+        defence = m.defensive_power() / max(int(combat.front_cells(m.control).sum()), 1)
+        attack_gov = (
+            m.government_forces.strength_fighters * max(intensity, 0.05) / max(int(hot.sum()), 1)
+        )
+        ratio = np.full(m.control.shape, defence / max(attack_gov, 1e-9))
+        p = combat.capture_probability(ratio, cfg.counterattack_rate_per_day) * self.cooperation
+        retaken = combat.draw_cells(m.rng, hot, p)
+        if retaken.any():
+            for code in (HTS, NLF):
+                cells = retaken & (m.last_owner == code)
+                m.change_control(cells, code, ratio, f"counter-attack ({CONTROL_NAMES[code]})")

@@ -1,0 +1,341 @@
+"""Civilian populations: residents, the displaced, camps, checkpoints and the border crossing.
+
+Civilians act in bulk: the :class:`Residents` agent owns the at-home counts of every cell
+(split into tolerance classes) and the :class:`DisplacedPeople` agent owns those sheltering
+away from home and those on the road. Camps, checkpoints and the crossing are fixed agents
+in their cells. All counts are integers; every flow is a binomial or multinomial draw.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+from mesa.discrete_space import FixedAgent
+
+from sim.mechanisms import displacement as disp
+from sim.mechanisms.routing import cost_distance_km
+from sim.world.geography import GOVERNMENT, HTS, NLF, TURKEY
+
+if TYPE_CHECKING:
+    from sim.model import EscalationModel
+
+CAMP, TOWN, CHECKPOINT, CROSSING = 0, 1, 2, 3
+MAX_TRAVEL_DAYS = 64  # length of the transit ring buffer
+
+
+class Camp(FixedAgent):
+    """A cluster of displacement camps near the border, with a capacity."""
+
+    def __init__(self, model: EscalationModel, cell, name: str, capacity: int, people: int):
+        super().__init__(model)
+        self.cell = cell
+        self.name = name
+        self.capacity_people = capacity
+        self.population = people
+        self.initial_population = people
+        self.full = people >= capacity
+
+    def room(self) -> int:
+        """Places left (unbounded when the scenario makes capacity soft)."""
+        if self.model.config.civilians.soft_camp_capacity:
+            return 2**62
+        return max(self.capacity_people - self.population, 0)
+
+    def note_fill(self) -> None:
+        """Log when the camp fills up or has room again."""
+        full = self.population >= self.capacity_people
+        if full != self.full:
+            self.full = full
+            self.model.log_event(
+                self.name,
+                "camp_full" if full else "camp_room",
+                f"{self.population:,} people, capacity {self.capacity_people:,}",
+                "arrivals filled the last places" if full else "people left or capacity grew",
+            )
+
+
+class Checkpoint(FixedAgent):
+    """A crossing point into government-held areas with a daily capacity and a queue."""
+
+    def __init__(self, model: EscalationModel, cell, index: int):
+        super().__init__(model)
+        self.cell = cell
+        self.index = index
+        self.queue = 0
+        self.exits_today = 0
+        self.exits_total = 0
+        self.is_open = False
+
+    @property
+    def config(self):
+        """The live scenario entry of this checkpoint."""
+        return self.model.config.checkpoints[self.index]
+
+    @property
+    def name(self) -> str:
+        """Checkpoint name."""
+        return self.config.name
+
+    def update_status(self) -> None:
+        """Open when scheduled and the ground is government-held; log every change."""
+        cfg = self.config
+        day = self.model.day
+        scheduled = day >= cfg.open_from_day and (
+            cfg.close_from_day is None or day < cfg.close_from_day
+        )
+        held = self.model.control[self.cell.coordinate] == GOVERNMENT
+        now_open = scheduled and held and cfg.capacity_per_day > 0
+        if now_open != self.is_open:
+            self.is_open = now_open
+            if now_open:
+                why = f"scheduled from day {cfg.open_from_day} and on government-held ground"
+            elif not held:
+                why = "the ground is not government-held"
+            elif cfg.capacity_per_day == 0:
+                why = "capacity set to zero"
+            else:
+                why = "scheduled closure" if day >= cfg.open_from_day else "not yet scheduled"
+            self.model.log_event(
+                self.name,
+                "checkpoint_open" if now_open else "checkpoint_closed",
+                f"capacity {cfg.capacity_per_day:,} people a day; {self.queue:,} waiting",
+                why,
+            )
+
+
+class BorderCrossing(FixedAgent):
+    """The crossing into Turkey (Bab al-Hawa): passes people only as the policy allows."""
+
+    def __init__(self, model: EscalationModel, cell):
+        super().__init__(model)
+        self.cell = cell
+        self.queue = 0
+        self.crossed_today = 0
+        self.policy = model.border_policy()
+
+    def capacity_today(self) -> int:
+        """People the policy lets through today."""
+        if self.policy == "open":
+            return 2**62
+        if self.policy == "quota":
+            return self.model.config.border.quota_per_day
+        return 0
+
+    def update_policy(self) -> None:
+        """Follow the scenario or Turkey's rung; log changes."""
+        policy = self.model.border_policy()
+        if policy != self.policy:
+            self.model.log_event(
+                "Turkey",
+                "border_policy",
+                f"border {self.policy} -> {policy}",
+                f"Turkey's rung '{self.model.turkey.rung_name}' or a scenario change",
+            )
+            self.policy = policy
+
+
+class DestinationTable:
+    """Where displaced people can go: camps, towns, checkpoints and the crossing.
+
+    Route lengths are cost-distances over the grid (danger costs more), recomputed only
+    when control changes.
+    """
+
+    def __init__(self, model: EscalationModel):
+        self.model = model
+        geo = model.geo
+        kinds, cells, pulls = [], [], []
+        cfg = model.config.civilians
+        for camp in model.camps:
+            kinds.append(CAMP)
+            cells.append(camp.cell.coordinate)
+        for town in geo.towns:
+            kinds.append(TOWN)
+            cells.append((town.row, town.col))
+        for cp in model.checkpoints:
+            kinds.append(CHECKPOINT)
+            cells.append(cp.cell.coordinate)
+        kinds.append(CROSSING)
+        cells.append(model.crossing.cell.coordinate)
+        pull_of = {
+            CAMP: cfg.camp_pull,
+            TOWN: cfg.town_pull,
+            CHECKPOINT: cfg.checkpoint_pull,
+            CROSSING: cfg.turkey_pull,
+        }
+        pulls = [pull_of[k] for k in kinds]
+        self.kind = np.asarray(kinds)
+        self.cells = cells
+        self.flat_cell = np.asarray([r * geo.shape[1] + c for r, c in cells])
+        self.pull = np.asarray(pulls, dtype=float)
+        self.town_host_capacity = np.asarray(
+            [max(model.population_home_start[r, c] // 2, 1000) for r, c in cells]
+        )
+        self.route_km = np.zeros((geo.shape[0] * geo.shape[1], len(kinds)))
+        self.travel_days = np.ones_like(self.route_km, dtype=np.int64)
+        self.fallback_cell = np.asarray(self.flat_cell)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute routes and fallback cells after control changed."""
+        m = self.model
+        geo = m.geo
+        cfg = m.config.civilians
+        control = m.control
+        passable = control != TURKEY
+        cost = np.ones(control.shape)
+        cost[control == GOVERNMENT] = cfg.government_area_cost
+        from sim.mechanisms.combat import front_cells  # local: avoid a cycle at import
+
+        cost[front_cells(control)] = cfg.front_cost
+        dist = cost_distance_km(passable, cost, geo.cell_km, self.cells)
+        self.route_km = dist.reshape(len(self.cells), -1).T
+        speed = cfg.speed_km_per_day
+        days = np.ceil(np.where(np.isfinite(self.route_km), self.route_km, 0.0) / speed)
+        self.travel_days = np.clip(days, 1, MAX_TRAVEL_DAYS - 1).astype(np.int64)
+        # People who cannot reach a place (it fell, or gave up) shelter at the nearest
+        # opposition-held cell to it.
+        opposition = ((control == HTS) | (control == NLF)).ravel()
+        opp_idx = np.flatnonzero(opposition)
+        if opp_idx.size:
+            rows, cols = geo.shape
+            orow, ocol = np.divmod(opp_idx, cols)
+            for j, (r, c) in enumerate(self.cells):
+                k = int(np.argmin((orow - r) ** 2 + (ocol - c) ** 2))
+                self.fallback_cell[j] = opp_idx[k]
+
+    def available(self) -> np.ndarray:
+        """Bool ``(n_destinations,)``: which places take people today."""
+        m = self.model
+        flat_control = m.control.ravel()[self.flat_cell]
+        ok = np.isin(flat_control, (HTS, NLF))
+        for i, cp in enumerate(m.checkpoints):
+            ok[self._index(CHECKPOINT, i)] = cp.is_open
+        ok[self._index(CROSSING, 0)] = m.crossing.policy != "sealed"
+        return ok
+
+    def _index(self, kind: int, i: int) -> int:
+        return int(np.flatnonzero(self.kind == kind)[i])
+
+    def fill(self) -> np.ndarray:
+        """How full each place is (0 = empty, 1 = at capacity), ``(n_destinations,)``."""
+        m = self.model
+        fill = np.zeros(len(self.kind))
+        shelter = m.displaced.sheltering.ravel()
+        for j, kind in enumerate(self.kind):
+            if kind == CAMP:
+                camp = m.camps[j]
+                fill[j] = camp.population / max(camp.capacity_people, 1)
+            elif kind == TOWN:
+                fill[j] = shelter[self.flat_cell[j]] / self.town_host_capacity[j]
+        for i, cp in enumerate(m.checkpoints):
+            fill[self._index(CHECKPOINT, i)] = cp.queue / max(7 * cp.config.capacity_per_day, 1)
+        quota = m.crossing.capacity_today()
+        fill[self._index(CROSSING, 0)] = m.crossing.queue / max(7 * min(quota, 10**9), 1)
+        return fill
+
+    def shares(self, origins: np.ndarray) -> np.ndarray:
+        """Destination choice shares for people leaving the given flat cells, ``(n, J)``."""
+        m = self.model
+        cfg = m.config.civilians
+        risk_at = m.risk.ravel()[self.flat_cell]
+        base = self.pull - cfg.danger_weight * risk_at - cfg.crowding_weight * self.fill()
+        route = self.route_km[origins]
+        utility = base[None, :] - cfg.distance_cost_per_km * route
+        blocked = ~self.available()[None, :] | ~np.isfinite(route)
+        blocked |= self.flat_cell[None, :] == origins[:, None]  # not where they already are
+        utility = np.where(blocked, -np.inf, utility)
+        return disp.choice_probabilities(utility)
+
+
+class Residents(mesa.Agent):
+    """Everyone still at home, per cell and tolerance class: decides who leaves today."""
+
+    def __init__(self, model: EscalationModel, population0: np.ndarray):
+        super().__init__(model)
+        cfg = model.config.civilians
+        q = cfg.tolerance_classes
+        self.tolerance = disp.tolerance_levels(cfg.tolerance_median, cfg.tolerance_sigma, q)
+        base, extra = np.divmod(population0, q)
+        self.at_home = np.repeat(base[None, ...], q, axis=0)
+        for k in range(q):
+            self.at_home[k] += (extra > k).astype(np.int64)
+        self.left_today = np.zeros(population0.shape, dtype=np.int64)
+
+    def total(self) -> np.ndarray:
+        """People at home per cell."""
+        return self.at_home.sum(axis=0)
+
+    def leave(self, can_go: np.ndarray) -> np.ndarray:
+        """Draw who leaves home today from cells where somewhere is reachable.
+
+        Returns:
+            Leavers per cell, ``(rows, cols)`` int.
+        """
+        m = self.model
+        cfg = m.config.civilians
+        p = disp.leave_probability(m.risk, self.tolerance, cfg.max_leave_probability_per_day)
+        leavers = m.rng.binomial(self.at_home, p * can_go[None, ...])
+        self.at_home -= leavers
+        self.left_today = leavers.sum(axis=0)
+        return self.left_today
+
+
+class DisplacedPeople(mesa.Agent):
+    """People away from home inside Idlib: sheltering in a cell, or on the road."""
+
+    def __init__(self, model: EscalationModel, shape: tuple[int, int], n_destinations: int):
+        super().__init__(model)
+        self.sheltering = np.zeros(shape, dtype=np.int64)
+        self.transit = np.zeros((MAX_TRAVEL_DAYS, n_destinations), dtype=np.int64)
+        self.moved_on_today = np.zeros(shape, dtype=np.int64)
+
+    def move_on(self, can_go: np.ndarray) -> np.ndarray:
+        """Secondary displacement: sheltering people who feel unsafe move again."""
+        m = self.model
+        cfg = m.config.civilians
+        tol = np.asarray([cfg.tolerance_median * cfg.secondary_tolerance_factor])
+        p = disp.leave_probability(m.risk, tol, cfg.max_leave_probability_per_day)[0]
+        movers = m.rng.binomial(self.sheltering, p * can_go)
+        self.sheltering -= movers
+        self.moved_on_today = movers
+        return movers
+
+    def depart(
+        self,
+        departures: np.ndarray,
+        origins: np.ndarray,
+        shares: np.ndarray,
+        table: DestinationTable,
+    ) -> None:
+        """Send people leaving each cell toward destinations chosen by multinomial logit.
+
+        Args:
+            departures: People leaving each cell today, ``(rows, cols)`` int.
+            origins: Flat indices of the cells ``shares`` describes, ``(n,)``.
+            shares: Destination shares of those cells, ``(n, J)``.
+            table: The destination table (travel times).
+        """
+        m = self.model
+        leaving = departures.ravel()[origins]
+        keep = leaving > 0
+        if not keep.any():
+            return
+        origins, shares = origins[keep], shares[keep]
+        counts = disp.split_among(m.rng, leaving[keep], shares)
+        arrive = (m.day + table.travel_days[origins]) % MAX_TRAVEL_DAYS
+        cols = np.broadcast_to(np.arange(shares.shape[1]), counts.shape)
+        np.add.at(self.transit, (arrive.ravel(), cols.ravel()), counts.ravel())
+
+    def arrivals(self) -> np.ndarray:
+        """Take today's arrivals off the road, ``(n_destinations,)``."""
+        slot = self.model.day % MAX_TRAVEL_DAYS
+        arrived = self.transit[slot].copy()
+        self.transit[slot] = 0
+        return arrived
+
+    def in_transit(self) -> int:
+        """People on the road."""
+        return int(self.transit.sum())

@@ -1,0 +1,201 @@
+"""State actors: Turkey, Russia and the Syrian government, each on an escalation ladder.
+
+Each state reads observable signals, turns them into a pressure score and moves at most one
+rung a day (see :mod:`sim.mechanisms.ladder`). Every move is logged with its reason.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+
+from sim.mechanisms.ladder import decide_rung, dominant, weighted_components
+from sim.world.schema import GovernmentConfig, RungEffects, RussiaConfig, TurkeyConfig
+
+if TYPE_CHECKING:
+    from sim.model import EscalationModel
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the states can observe at the start of a day."""
+
+    border_displaced_people: int
+    opposition_ground_lost_km2: float  # over Turkey's window
+    turkish_casualties_window: float
+    government_losses_window: float
+    turkey_rung_share: float
+    russia_rung_share: float
+    hts_holds_ground: bool
+    ceasefire: bool
+
+
+class StateActor(mesa.Agent, ABC):
+    """A state with an escalation ladder.
+
+    Attributes:
+        rung: Current rung index (0 = bottom).
+        pressure: Last pressure score computed.
+    """
+
+    actor_name = "state"
+
+    def __init__(self, model: EscalationModel):
+        super().__init__(model)
+        self.rung = 0
+        self.pressure = 0.0
+        self.last_move_day = -(10**6)
+
+    @property
+    @abstractmethod
+    def config(self) -> TurkeyConfig | RussiaConfig | GovernmentConfig:
+        """The section of the live scenario for this state."""
+
+    @property
+    def effects(self) -> RungEffects:
+        """Effects of the current rung."""
+        return self.config.ladder[self.rung].effects
+
+    @property
+    def rung_name(self) -> str:
+        """Name of the current rung."""
+        return self.config.ladder[self.rung].name
+
+    @property
+    def rung_share(self) -> float:
+        """Position on the ladder, 0 (bottom) to 1 (top)."""
+        top = len(self.config.ladder) - 1
+        return self.rung / top if top else 0.0
+
+    @abstractmethod
+    def pressure_now(self, signals: Signals) -> tuple[float, str]:
+        """Pressure score and a sentence naming what drives it."""
+
+    def decide(self, signals: Signals) -> None:
+        """Move at most one rung, and log why."""
+        ladder = self.config.ladder
+        self.rung = min(self.rung, len(ladder) - 1)
+        self.pressure, why = self.pressure_now(signals)
+        day = self.model.day
+        new = decide_rung(
+            self.rung,
+            [r.enter_at for r in ladder],
+            self.pressure,
+            day - self.last_move_day,
+            self.config.cooldown_days,
+            self.config.hysteresis,
+        )
+        if new == self.rung:
+            return
+        old_name = self.rung_name
+        if new > self.rung:
+            rule = f"pressure {self.pressure:.2f} reached {ladder[new].enter_at:.2f}"
+            kind = "rung_up"
+        else:
+            floor = ladder[self.rung].enter_at * (1 - self.config.hysteresis)
+            rule = f"pressure {self.pressure:.2f} fell below {floor:.2f}"
+            kind = "rung_down"
+        self.rung = new
+        self.last_move_day = day
+        self.model.log_event(
+            self.actor_name,
+            kind,
+            f"{old_name} -> {self.rung_name}: {ladder[new].description}",
+            f"{why}; {rule}",
+        )
+
+
+class Turkey(StateActor):
+    """Turkey: climbs as displacement piles up at its border and its proxies lose ground."""
+
+    actor_name = "Turkey"
+
+    @property
+    def config(self) -> TurkeyConfig:  # noqa: D102
+        return self.model.config.turkey
+
+    def pressure_now(self, signals: Signals) -> tuple[float, str]:  # noqa: D102
+        cfg = self.config
+        parts = weighted_components(
+            {
+                "border": (signals.border_displaced_people, cfg.crisis_threshold_people),
+                "ground": (signals.opposition_ground_lost_km2, cfg.territory_loss_threshold_km2),
+                "casualties": (signals.turkish_casualties_window, cfg.casualty_threshold_soldiers),
+            }
+        )
+        score = max(parts.values()) + cfg.other_side_weight * signals.russia_rung_share
+        texts = {
+            "border": f"{signals.border_displaced_people:,} newly displaced people near the "
+            f"Turkish border (crisis threshold {cfg.crisis_threshold_people:,})",
+            "ground": f"the opposition lost {signals.opposition_ground_lost_km2:,.0f} km² in "
+            f"{cfg.window_days} days",
+            "casualties": f"{signals.turkish_casualties_window:.0f} Turkish soldiers killed in "
+            f"{cfg.window_days} days",
+        }
+        return score, texts[dominant(parts)]
+
+
+class Russia(StateActor):
+    """Russia: its patience with Turkey's Sochi commitments wears down while HTS holds ground."""
+
+    actor_name = "Russia"
+
+    def __init__(self, model: EscalationModel):
+        super().__init__(model)
+        self.patience = model.config.russia.patience_initial
+
+    @property
+    def config(self) -> RussiaConfig:  # noqa: D102
+        return self.model.config.russia
+
+    def wear_patience(self, signals: Signals) -> None:
+        """Patience falls each day HTS still holds ground outside a ceasefire."""
+        if signals.hts_holds_ground and not signals.ceasefire:
+            self.patience = max(0.0, self.patience - self.config.patience_decay_per_day)
+
+    def pressure_now(self, signals: Signals) -> tuple[float, str]:  # noqa: D102
+        self.wear_patience(signals)
+        score = (1.0 - self.patience) + self.config.other_side_weight * signals.turkey_rung_share
+        why = (
+            f"patience with Turkey's Sochi commitments at {self.patience:.2f}; "
+            f"Turkey {signals.turkey_rung_share:.0%} up its ladder"
+        )
+        return score, why
+
+
+class SyrianGovernment(StateActor):
+    """Damascus: pushes as Russia's patience runs out, holds back as its losses mount."""
+
+    actor_name = "Syrian government"
+
+    @property
+    def config(self) -> GovernmentConfig:  # noqa: D102
+        return self.model.config.government
+
+    def pressure_now(self, signals: Signals) -> tuple[float, str]:  # noqa: D102
+        cfg = self.config
+        drive = 1.0 - self.model.russia.patience
+        cost = cfg.loss_weight * signals.government_losses_window / cfg.cost_fighters
+        score = max(0.0, drive - cost)
+        why = (
+            f"Russian backing {drive:.2f} against losses of "
+            f"{signals.government_losses_window:,.0f} fighters in {cfg.window_days} days"
+        )
+        return score, why
+
+    def pacing_factor(self, border_displaced_people: int, turkey_threshold: int) -> float:
+        """Salami tactics: the share of full tempo the government allows itself.
+
+        Full tempo up to half of ``salami_margin x threshold``, none at it; 1 when off.
+        """
+        cfg = self.config
+        if not cfg.salami_tactics:
+            return 1.0
+        ceiling = cfg.salami_margin * turkey_threshold
+        if ceiling <= 0:
+            return 0.0
+        # Full tempo up to half the ceiling, none at the ceiling.
+        return float(min(1.0, max(0.0, 2.0 * (ceiling - border_displaced_people) / ceiling)))

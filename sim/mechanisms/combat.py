@@ -1,0 +1,63 @@
+"""Ground combat on the front: which cells change hands, and who loses how many fighters.
+
+Pure functions. Control codes are those of :mod:`sim.world.geography`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from sim.world.geography import GOVERNMENT, HTS, NLF
+
+_CROSS = ndimage.generate_binary_structure(2, 1)
+
+
+def front_cells(control: np.ndarray) -> np.ndarray:
+    """Opposition cells that touch a government cell (4-neighbourhood)."""
+    opposition = (control == HTS) | (control == NLF)
+    near_gov = ndimage.binary_dilation(control == GOVERNMENT, structure=_CROSS)
+    return opposition & near_gov
+
+
+def exposed_government_cells(control: np.ndarray) -> np.ndarray:
+    """Government cells that touch an opposition cell (4-neighbourhood)."""
+    opposition = (control == HTS) | (control == NLF)
+    return (control == GOVERNMENT) & ndimage.binary_dilation(opposition, structure=_CROSS)
+
+
+def axis_weights(distance_to_axes_km: list[np.ndarray], width_km: float) -> np.ndarray:
+    """Relative attack effort per cell: sum over axes of ``exp(-distance / width)``."""
+    if not distance_to_axes_km:
+        return np.ones((1, 1))
+    return np.sum(np.exp(-np.stack(distance_to_axes_km) / width_km), axis=0)
+
+
+def capture_probability(ratio: np.ndarray, rate_per_day: float) -> np.ndarray:
+    """Daily chance a cell falls, from the local attacker:defender power ratio.
+
+    Square-law flavour: ``rate * r^2 / (1 + r^2)``; even odds give half the rate.
+    """
+    r2 = np.square(ratio)
+    return rate_per_day * r2 / (1.0 + r2)
+
+
+def lanchester_losses(
+    attacker_power: float, defender_power: float, attrition_per_day: float
+) -> tuple[float, float]:
+    """One day of Lanchester square-law attrition: each side loses ``a x`` the other's power.
+
+    Returns:
+        ``(attacker_losses, defender_losses)`` in fighters.
+    """
+    return attrition_per_day * defender_power, attrition_per_day * attacker_power
+
+
+def draw_cells(rng: np.random.Generator, mask: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """Bool array: each cell in ``mask`` is drawn with its ``probability``."""
+    out = np.zeros(mask.shape, dtype=bool)
+    idx = np.flatnonzero(mask)
+    if idx.size:
+        hit = rng.random(idx.size) < probability.ravel()[idx]
+        out.ravel()[idx[hit]] = True
+    return out

@@ -1,0 +1,133 @@
+"""Displacement: perceived risk, leaving, choosing a destination, and arriving.
+
+Pure functions over integer count arrays and a ``numpy.random.Generator``. Every flow is a
+binomial or multinomial draw on integer counts, which is statistically the same as every
+person deciding independently, at the cost of one draw per group.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+from scipy.stats import norm
+
+
+def tolerance_levels(median: float, sigma: float, n_classes: int) -> np.ndarray:
+    """Risk tolerance of each class: log-normal quantiles at ``(q + 0.5) / n``, shape ``(n,)``."""
+    q = (np.arange(n_classes) + 0.5) / n_classes
+    return median * np.exp(sigma * norm.ppf(q))
+
+
+def perceived_risk(
+    memory: np.ndarray,
+    hazard: np.ndarray,
+    front_proximity: np.ndarray,
+    control_changed: np.ndarray,
+    neighbours_leaving: np.ndarray,
+    weights: tuple[float, float, float, float],
+    memory_decay_per_day: float,
+) -> np.ndarray:
+    """Risk people feel in each cell today, remembering past days.
+
+    Args:
+        memory: Yesterday's perceived risk, ``(rows, cols)``.
+        hazard: Bombardment hazard.
+        front_proximity: 0..1, ``exp(-distance to an active front / scale)``.
+        control_changed: 0/1, the cell changed hands in the last few days.
+        neighbours_leaving: Share of people nearby who left yesterday, 0..1.
+        weights: Weights of (hazard, front, control change, neighbours leaving).
+        memory_decay_per_day: Share of yesterday's risk still felt today.
+    """
+    w_h, w_f, w_c, w_s = weights
+    today = w_h * hazard + w_f * front_proximity + w_c * control_changed + w_s * neighbours_leaving
+    return memory_decay_per_day * memory + (1.0 - memory_decay_per_day) * today
+
+
+def leave_probability(
+    risk: np.ndarray, tolerance: np.ndarray, max_probability: float
+) -> np.ndarray:
+    """Daily chance of leaving for each tolerance class: a Hill curve in ``risk / tolerance``.
+
+    Returns:
+        Shape ``(n_classes, *risk.shape)``; increasing in risk, decreasing in tolerance.
+    """
+    r2 = np.square(risk)[None, ...]
+    t2 = np.square(tolerance).reshape((-1,) + (1,) * risk.ndim)
+    return max_probability * r2 / (r2 + t2)
+
+
+def neighbours_leaving_share(left: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Share of people in each 3x3 neighbourhood who left yesterday, 0..1."""
+    left_sum = ndimage.uniform_filter(left.astype(float), size=3, mode="constant")
+    present_sum = ndimage.uniform_filter(present.astype(float), size=3, mode="constant")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(present_sum > 0, left_sum / present_sum, 0.0)
+    return np.clip(share, 0.0, 1.0)
+
+
+def choice_probabilities(utility: np.ndarray) -> np.ndarray:
+    """Multinomial-logit choice shares per row; ``-inf`` marks an unavailable option.
+
+    Args:
+        utility: ``(n_origins, n_destinations)``.
+
+    Returns:
+        Same shape; each row sums to 1, or is all zero when nothing is available.
+    """
+    finite = np.isfinite(utility)
+    shifted = np.where(finite, utility, -np.inf)
+    top = np.max(np.where(finite, utility, -np.inf), axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    expu = np.where(finite, np.exp(shifted - top), 0.0)
+    total = expu.sum(axis=1, keepdims=True)
+    return np.divide(expu, total, out=np.zeros_like(expu), where=total > 0)
+
+
+def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Multinomial split of ``people[i]`` over the columns of ``shares[i]``.
+
+    Rows whose shares are all zero must have ``people[i] == 0``.
+
+    Returns:
+        Integer array ``(n, k)`` whose rows sum to ``people``.
+    """
+    if people.size == 0:
+        return np.zeros(shares.shape, dtype=np.int64)
+    p = shares.copy()
+    empty = p.sum(axis=1) <= 0
+    p[empty, 0] = 1.0  # unreachable rows carry no people; numpy needs a valid distribution
+    # Guard against float round-off: the last column takes what the others leave.
+    p[:, -1] = np.maximum(0.0, 1.0 - p[:, :-1].sum(axis=1))
+    p[:, :-1] = np.minimum(p[:, :-1], 1.0)
+    return rng.multinomial(people, p)
+
+
+def admit(arrivals: np.ndarray, room: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Admit arrivals up to the room left; returns ``(admitted, turned_away)``."""
+    admitted = np.minimum(arrivals, np.maximum(room, 0))
+    return admitted, arrivals - admitted
+
+
+def serve_queue(
+    rng: np.random.Generator,
+    queue: np.ndarray,
+    capacity_per_day: np.ndarray,
+    is_open: np.ndarray,
+    giveup_per_day: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One day at checkpoints (or a border crossing): pass up to capacity, the rest may give up.
+
+    Args:
+        rng: Random generator.
+        queue: People waiting at each point, ``(k,)`` int.
+        capacity_per_day: Most people each point lets through today, ``(k,)`` int.
+        is_open: bool ``(k,)``.
+        giveup_per_day: Chance a person waiting at a closed point gives up today.
+
+    Returns:
+        ``(passed, gave_up, queue_after)``, each ``(k,)`` int.
+    """
+    passed = np.where(is_open, np.minimum(queue, capacity_per_day), 0)
+    waiting = queue - passed
+    gave_up = np.where(is_open, 0, rng.binomial(waiting, giveup_per_day))
+    return passed, gave_up, waiting - gave_up

@@ -1,0 +1,627 @@
+"""``EscalationModel``: one Mesa model wiring the states, armed groups and civilians.
+
+One step is one day, in the order of DESIGN.md: scripted events, states decide,
+bombardment, ground combat (and the HTS-NLF alliance), civilians move, checkpoints and
+the border process their queues, then measurement and the population ledger check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from functools import partial
+
+import mesa
+import numpy as np
+from mesa.discrete_space import OrthogonalMooreGrid
+from scipy import ndimage
+
+from sim.agents.armed_groups import GovernmentForces, RebelAlliance, RebelGroup
+from sim.agents.civilians import (
+    CAMP,
+    CHECKPOINT,
+    CROSSING,
+    TOWN,
+    BorderCrossing,
+    Camp,
+    Checkpoint,
+    DestinationTable,
+    DisplacedPeople,
+    Residents,
+)
+from sim.agents.states import Russia, Signals, SyrianGovernment, Turkey
+from sim.mechanisms import bombardment as bomb
+from sim.mechanisms import displacement as disp
+from sim.mechanisms.combat import front_cells
+from sim.world.geography import (
+    CONTROL_NAMES,
+    GOVERNMENT,
+    HTS,
+    NLF,
+    Geography,
+    allocate_integers,
+    build_geography,
+)
+from sim.world.layers import attach_layer
+from sim.world.loader import apply_changes
+from sim.world.schema import Scenario
+
+#: Columns of ``timeseries.csv``, in order. The first 18 are the DESIGN.md contract.
+TIMESERIES_COLUMNS = (
+    "day",
+    "date",
+    "population_total",
+    "at_home",
+    "displaced_inside",
+    "in_camps",
+    "crossed_to_turkey",
+    "exited_via_checkpoints",
+    "civilian_deaths",
+    "displaced_cumulative",
+    "border_pressure",
+    "turkey_rung",
+    "russia_rung",
+    "sorties",
+    "territory_government",
+    "territory_hts",
+    "territory_nlf",
+    "rebel_cooperation",
+    "government_rung",
+    "border_displaced_people",
+    "in_transit",
+    "waiting_at_checkpoints",
+    "waiting_at_border",
+    "left_home_today",
+    "displacement_movements",
+    "hazard_max",
+    "turkey_pressure",
+    "russia_pressure",
+    "government_pressure",
+    "russia_patience",
+    "rebel_threat",
+    "ceasefire",
+    "government_strength",
+    "hts_strength",
+    "nlf_strength",
+    "government_losses",
+    "turkish_soldiers_killed",
+)
+
+EXPOSURE_RADIUS_KM = 5.0  # strikes this close to a Turkish post endanger its soldiers
+RECENT_CHANGE_DAYS = 7  # control changes this recent frighten residents
+
+
+class LedgerError(RuntimeError):
+    """The population ledger does not balance: a bug, never a user error."""
+
+
+class EscalationModel(mesa.Model):
+    """Escalation and displacement in Idlib, one day per step.
+
+    Args:
+        config: A validated scenario (see :mod:`sim.world.schema`).
+        geography: A prebuilt grid for this scenario (built from the scenario if omitted).
+        rng: Seed or generator; defaults to ``config.seed``.
+
+    Attributes:
+        day: Days since ``config.start_date`` (0 before the first step).
+        events: The event log, rows of (day, date, actor, kind, detail, reason).
+        metrics: Today's values of every ``timeseries.csv`` column.
+    """
+
+    def __init__(
+        self,
+        config: Scenario,
+        geography: Geography | None = None,
+        rng: int | np.random.Generator | None = None,
+    ):
+        super().__init__(rng=config.seed if rng is None else rng)
+        self.config = config
+        self.config_at_start = config
+        self.geo = geography if geography is not None else build_geography(config)
+        self.day = 0
+        self.events: list[tuple[int, str, str, str, str, str]] = []
+        self.grid = OrthogonalMooreGrid(self.geo.shape, torus=False, random=self.random)
+        self.control = attach_layer(self.grid, "control", self.geo.control0)
+        self.hazard = attach_layer(self.grid, "hazard", np.zeros(self.geo.shape))
+        self.risk = attach_layer(self.grid, "risk", np.zeros(self.geo.shape))
+        self.captured_day = np.full(self.geo.shape, -(10**6), dtype=np.int64)
+        self.last_owner = self.geo.control0.copy()
+        self.population_home_start = self.geo.population0
+        self.sorties_today = 0
+        self.impact = np.zeros(self.geo.shape)
+        self.ceasefire_until = -1
+        self.turkish_soldiers_killed = 0
+        self._scripted = self._schedule_scripted_events()
+
+        # Fixed geography the mechanisms reuse every day.
+        self.op_distance_km = np.min(
+            np.stack([self.geo.distance_km(p.lat, p.lon) for p in config.turkey.observation_posts])
+            if config.turkey.observation_posts
+            else np.full((1, *self.geo.shape), np.inf),
+            axis=0,
+        )
+        axes = [self.geo.distance_km(p.lat, p.lon) for p in config.government.axes]
+        width = config.government.axis_width_km
+        self.axis_weight = (
+            np.sum(np.exp(-np.stack(axes) / width), axis=0) if axes else np.ones(self.geo.shape)
+        ) + 1e-3
+
+        # Actors.
+        self.turkey = Turkey(self)
+        self.russia = Russia(self)
+        self.government = SyrianGovernment(self)
+        rebels = config.rebels
+        self.government_forces = GovernmentForces(
+            self, "government forces", GOVERNMENT, config.government.strength_fighters
+        )
+        self.hts = RebelGroup(self, "HTS", HTS, rebels.hts_strength_fighters)
+        self.nlf = RebelGroup(self, "NLF", NLF, rebels.nlf_strength_fighters)
+        self.alliance = RebelAlliance(self)
+
+        # Civilians.
+        self.residents = Residents(self, self.geo.population0)
+        pop = config.population
+        in_camps = round(pop.total * pop.initial_in_camps_share) if config.camps else 0
+        camp_people = allocate_integers(in_camps, np.array([c.initial_share for c in config.camps]))
+        self.camps = [
+            Camp(self, self.grid[self.geo.cell_of(c.lat, c.lon)], c.name, c.capacity_people, int(n))
+            for c, n in zip(config.camps, camp_people, strict=True)
+        ]
+        self.checkpoints = [
+            Checkpoint(self, self.grid[self.geo.cell_of(c.lat, c.lon)], i)
+            for i, c in enumerate(config.checkpoints)
+        ]
+        crossing = config.border.crossing
+        self.crossing = BorderCrossing(
+            self, self.grid[self.geo.cell_of(crossing.lat, crossing.lon)]
+        )
+        self.population_total = int(self.geo.population0.sum()) + int(camp_people.sum())
+        self.displaced = DisplacedPeople(self, self.geo.shape, self._n_destinations())
+        self.destinations = DestinationTable(self)
+        self.crossed_to_turkey = 0
+        self.exited_via_checkpoints = 0
+        self.civilian_deaths = 0
+        self.displaced_cumulative = 0
+        self.displacement_movements = 0
+        self._routes_stale = False
+
+        days = config.days + 1
+        self._opposition_cells = np.zeros(days, dtype=np.int64)
+        self._turkish_dead = np.zeros(days)
+        self._government_losses = np.zeros(days)
+        self._record_history()
+        for cp in self.checkpoints:
+            cp.update_status()
+
+        self.metrics: dict[str, float | int | str] = {}
+        self.camp_rows: list[tuple[int, str, int, int]] = []
+        self.checkpoint_rows: list[tuple[int, str, int, int, int, int]] = []
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_metric, name=name) for name in TIMESERIES_COLUMNS}
+        )
+        self._measure()
+
+    # ----------------------------------------------------------------- helpers
+    def _n_destinations(self) -> int:
+        return len(self.camps) + len(self.geo.towns) + len(self.checkpoints) + 1
+
+    def _schedule_scripted_events(self) -> dict[int, list]:
+        plan: dict[int, list] = defaultdict(list)
+        for event in self.config.events:
+            day = event.day if event.day is not None else (event.date - self.config.start_date).days
+            plan[day].append(event)
+        return plan
+
+    @property
+    def date(self) -> dt.date:
+        """Calendar date of the current day."""
+        return self.config.start_date + dt.timedelta(days=self.day)
+
+    @property
+    def ceasefire_active(self) -> bool:
+        """True while a reached or scripted ceasefire holds."""
+        return self.config.ceasefire.active or self.day < self.ceasefire_until
+
+    def log_event(self, actor: str, kind: str, detail: str, reason: str) -> None:
+        """Append a row to the event log."""
+        self.events.append((self.day, self.date.isoformat(), actor, kind, detail, reason))
+
+    def border_policy(self) -> str:
+        """Today's border policy: Turkey's rung may override the scenario's."""
+        rung_policy = self.turkey.effects.border_policy
+        return rung_policy if rung_policy is not None else self.config.border.policy
+
+    def defensive_power(self) -> float:
+        """Total rebel combat power (fighters times multipliers)."""
+        return sum(g.strength_fighters * g.power_multiplier() for g in (self.hts, self.nlf))
+
+    def defence_per_cell(self) -> np.ndarray:
+        """Rebel combat power per front cell, spread evenly over each group's front."""
+        front = front_cells(self.control)
+        out = np.zeros(self.control.shape)
+        for group in (self.hts, self.nlf):
+            mine = front & (self.control == group.control_code)
+            n = int(mine.sum())
+            if n:
+                out[mine] = group.strength_fighters * group.power_multiplier() / n
+        return out
+
+    def change_control(
+        self, cells: np.ndarray, new_owner: int, ratio: np.ndarray, how: str
+    ) -> None:
+        """Hand ``cells`` to ``new_owner`` and log one event per previous owner."""
+        if not cells.any():
+            return
+        for old in (GOVERNMENT, HTS, NLF):
+            lost = cells & (self.control == old)
+            n = int(lost.sum())
+            if not n or old == new_owner:
+                continue
+            rows, cols = np.nonzero(lost)
+            near = self.geo.nearest_town(rows, cols)
+            km2 = n * self.geo.cell_area_km2
+            self.log_event(
+                CONTROL_NAMES[new_owner],
+                "control_change",
+                f"took {km2:,.0f} km² from {CONTROL_NAMES[old]} near {near}",
+                f"{how}: local force ratio {float(np.mean(ratio[lost])):.2f}, "
+                f"rebel cooperation {self.alliance.cooperation:.2f}",
+            )
+        self.last_owner[cells] = self.control[cells]
+        self.captured_day[cells] = self.day
+        self.control[cells] = new_owner
+        self._routes_stale = True
+
+    def _record_history(self) -> None:
+        opposition = (self.control == HTS) | (self.control == NLF)
+        self._opposition_cells[self.day] = int(opposition.sum())
+        self._turkish_dead[self.day] = self.turkish_soldiers_killed
+        self._government_losses[self.day] = self.government_forces.losses_fighters
+
+    def _window(self, series: np.ndarray, days: int) -> float:
+        """Increase of a cumulative series over the last ``days`` (up to yesterday)."""
+        now = self.day - 1
+        return float(series[now] - series[max(now - days, 0)])
+
+    def ground_lost_km2(self, days: int) -> float:
+        """Net opposition ground lost over the last ``days`` (up to yesterday), km²."""
+        now = self.day - 1
+        lost = self._opposition_cells[max(now - days, 0)] - self._opposition_cells[now]
+        return max(0.0, float(lost)) * self.geo.cell_area_km2
+
+    # -------------------------------------------------------------------- step
+    def step(self) -> None:
+        """Advance the model by one day."""
+        self.day += 1
+        self._apply_scripted_events()
+        self._states_decide()
+        self._bombard()
+        self._fight()
+        self._civilians_move()
+        self._queues()
+        self._record_history()
+        self._measure()
+        if self.day >= self.config.days:
+            self.running = False
+
+    def _apply_scripted_events(self) -> None:
+        for event in self._scripted.get(self.day, ()):
+            self.config = apply_changes(self.config, event.set)
+            changes = ", ".join(f"{k} = {v!r}" for k, v in event.set.items())
+            self.log_event("scenario", "scripted", changes, event.note or "scripted event")
+        for state in (self.turkey, self.russia, self.government):
+            forced = state.config.forced_rung
+            if forced is not None and forced != state.rung:
+                old = state.rung_name
+                state.rung = min(forced, len(state.config.ladder) - 1)
+                state.last_move_day = self.day
+                self.log_event(
+                    state.actor_name,
+                    "rung_forced",
+                    f"{old} -> {state.rung_name}: {state.config.ladder[state.rung].description}",
+                    "the scenario forces this rung",
+                )
+
+    def _signals(self) -> Signals:
+        t = self.config.turkey
+        g = self.config.government
+        return Signals(
+            border_displaced_people=int(self.metrics["border_displaced_people"]),
+            opposition_ground_lost_km2=self.ground_lost_km2(t.window_days),
+            turkish_casualties_window=self._window(self._turkish_dead, t.window_days),
+            government_losses_window=self._window(self._government_losses, g.window_days),
+            turkey_rung_share=self.turkey.rung_share,
+            russia_rung_share=self.russia.rung_share,
+            hts_holds_ground=bool((self.control == HTS).any()),
+            ceasefire=self.ceasefire_active,
+        )
+
+    def _states_decide(self) -> None:
+        signals = self._signals()
+        for state in (self.turkey, self.russia, self.government):
+            if state.config.forced_rung is None:
+                state.decide(signals)
+            else:
+                state.pressure = state.pressure_now(signals)[0]
+        cf = self.config.ceasefire
+        if (
+            not self.ceasefire_active
+            and self.turkish_soldiers_killed >= cf.turkey_casualties_soldiers
+            and self.government_forces.losses_fighters >= cf.government_losses_fighters
+        ):
+            self.ceasefire_until = self.day + cf.duration_days
+            self.russia.patience = 1.0
+            self.log_event(
+                "Russia-Turkey",
+                "ceasefire",
+                f"ceasefire for {cf.duration_days} days: strikes and offensives stop",
+                f"both sides' costs passed their thresholds: {self.turkish_soldiers_killed} "
+                f"Turkish soldiers killed (>= {cf.turkey_casualties_soldiers:.0f}), "
+                f"{self.government_forces.losses_fighters:,.0f} government fighters lost "
+                f"(>= {cf.government_losses_fighters:,.0f})",
+            )
+
+    def pacing(self) -> float:
+        """Share of full tempo the government allows itself today (salami tactics)."""
+        return self.government.pacing_factor(
+            int(self.metrics["border_displaced_people"]), self.config.turkey.crisis_threshold_people
+        )
+
+    def _bombard(self) -> None:
+        cfg = self.config.bombardment
+        russia_fx = self.russia.effects
+        turkey_fx = self.turkey.effects
+        if self.ceasefire_active:
+            sorties = 0
+        else:
+            sorties = round(cfg.sorties_per_day * russia_fx.sortie_multiplier * self.pacing())
+        targetable = (self.control == HTS) | (self.control == NLF)
+        front_band = targetable & (self._distance_to_government_km() <= cfg.front_band_km)
+        people = self.residents.total() + self.displaced.sheltering
+        deterrence = None
+        if turkey_fx.deterrence_radius_km > 0 and not russia_fx.strikes_near_turkish_positions:
+            deterrence = self.op_distance_km <= turkey_fx.deterrence_radius_km
+        w = cfg.target_weights
+        p = bomb.target_probabilities(
+            targetable,
+            front_band,
+            people,
+            self.geo.roads,
+            (w.front, w.towns, w.roads),
+            deterrence,
+            cfg.deterrence_factor,
+        )
+        placed = bomb.place_sorties(self.rng, sorties, p)
+        self.sorties_today = int(placed.sum())
+        effectiveness = turkey_fx.bombardment_effectiveness_multiplier
+        self.impact = effectiveness * bomb.spread_impact(placed, cfg.spread_km / self.geo.cell_km)
+        self.hazard[...] = bomb.update_hazard(
+            self.hazard, self.impact, cfg.hazard_decay_per_day, 1.0
+        )
+        lethality = cfg.lethality_per_sortie
+        dead_home = bomb.civilian_deaths(self.rng, self.residents.at_home, self.impact, lethality)
+        dead_away = bomb.civilian_deaths(
+            self.rng, self.displaced.sheltering, self.impact, lethality
+        )
+        self.residents.at_home -= dead_home
+        self.displaced.sheltering -= dead_away
+        self.civilian_deaths += int(dead_home.sum()) + int(dead_away.sum())
+
+        exposed = float(placed[self.op_distance_km <= EXPOSURE_RADIUS_KM].sum())
+        near_posts = 3.0 if russia_fx.strikes_near_turkish_positions else 1.0
+        expected = (
+            self.config.turkey.casualties_per_exposed_sortie
+            * turkey_fx.troop_exposure
+            * near_posts
+            * exposed
+        )
+        killed = int(self.rng.poisson(expected)) if expected > 0 else 0
+        if killed:
+            self.turkish_soldiers_killed += killed
+            self.log_event(
+                "Turkey",
+                "casualties",
+                f"{killed} Turkish soldiers killed near observation posts",
+                f"{exposed:.0f} strikes within {EXPOSURE_RADIUS_KM:.0f} km of Turkish posts; "
+                f"Russia on rung '{self.russia.rung_name}'",
+            )
+
+    def _distance_to_government_km(self) -> np.ndarray:
+        return ndimage.distance_transform_edt(self.control != GOVERNMENT) * self.geo.cell_km
+
+    def offensive_intensity(self) -> float:
+        """Today's government ground tempo, 0..1."""
+        if self.ceasefire_active:
+            return 0.0
+        return self.government.effects.offensive_intensity * self.pacing()
+
+    def _fight(self) -> None:
+        intensity = self.offensive_intensity()
+        self.government_forces.attack(intensity, self.impact)
+        self.alliance.counterattack(intensity)
+        self.alliance.update(self.ground_lost_km2(self.config.rebels.threat_window_days))
+        for group in (self.government_forces, self.hts, self.nlf):
+            group.replenish()
+
+    def _civilians_move(self) -> None:
+        cfg = self.config.civilians
+        table = self.destinations
+        if self._routes_stale:
+            table.refresh()
+            self._routes_stale = False
+        for cp in self.checkpoints:
+            cp.update_status()
+        self.crossing.update_policy()
+
+        self._arrive(self.displaced.arrivals())
+
+        dist_front = self._distance_to_government_km()
+        proximity = np.exp(-dist_front / cfg.front_scale_km) * max(self.offensive_intensity(), 0.1)
+        recent = (self.day - self.captured_day <= RECENT_CHANGE_DAYS).astype(float)
+        present = self.residents.total() + self.displaced.sheltering
+        left_yesterday = self.residents.left_today + self.displaced.moved_on_today
+        social = disp.neighbours_leaving_share(left_yesterday, present + left_yesterday)
+        self.risk[...] = disp.perceived_risk(
+            self.risk,
+            self.hazard,
+            proximity,
+            recent,
+            social,
+            (cfg.hazard_weight, cfg.front_weight, cfg.control_change_weight, cfg.social_weight),
+            cfg.memory_decay_per_day,
+        )
+        origins = np.flatnonzero(present)
+        shares = table.shares(origins)
+        can_go = np.zeros(present.size, dtype=bool)
+        can_go[origins] = shares.sum(axis=1) > 0
+        can_go = can_go.reshape(present.shape)
+        left = self.residents.leave(can_go)
+        moved = self.displaced.move_on(can_go)
+        self.displaced_cumulative += int(left.sum())
+        self.displacement_movements += int(left.sum()) + int(moved.sum())
+        self.displaced.depart(left + moved, origins, shares, table)
+
+    def _arrive(self, arrived: np.ndarray) -> None:
+        """Hand today's arrivals to camps, towns, checkpoint queues and the border queue."""
+        table = self.destinations
+        open_now = table.available()
+        shelter = self.displaced.sheltering.ravel()
+        for j in np.flatnonzero(arrived):
+            n = int(arrived[j])
+            kind = table.kind[j]
+            if kind == CAMP and open_now[j]:
+                camp = self.camps[j]
+                admitted = min(n, camp.room())
+                camp.population += admitted
+                camp.note_fill()
+                shelter[table.flat_cell[j]] += n - admitted  # informal sites beside the camp
+            elif kind == TOWN and open_now[j]:
+                shelter[table.flat_cell[j]] += n
+            elif kind == CHECKPOINT:
+                self.checkpoints[j - int(np.flatnonzero(table.kind == CHECKPOINT)[0])].queue += n
+            elif kind == CROSSING:
+                self.crossing.queue += n
+            else:  # the place fell while they travelled
+                shelter[table.fallback_cell[j]] += n
+
+    def _queues(self) -> None:
+        cfg = self.config
+        table = self.destinations
+        shelter = self.displaced.sheltering.ravel()
+        if self.checkpoints:
+            queue = np.array([cp.queue for cp in self.checkpoints], dtype=np.int64)
+            capacity = np.array([c.capacity_per_day for c in cfg.checkpoints], dtype=np.int64)
+            is_open = np.array([cp.is_open for cp in self.checkpoints])
+            passed, gave_up, after = disp.serve_queue(
+                self.rng, queue, capacity, is_open, cfg.civilians.queue_giveup_per_day
+            )
+            first = int(np.flatnonzero(table.kind == CHECKPOINT)[0])
+            for i, cp in enumerate(self.checkpoints):
+                cp.queue = int(after[i])
+                cp.exits_today = int(passed[i])
+                cp.exits_total += int(passed[i])
+                shelter[table.fallback_cell[first + i]] += int(gave_up[i])
+            self.exited_via_checkpoints += int(passed.sum())
+        crossing = self.crossing
+        capacity = crossing.capacity_today()
+        passed, gave_up, after = disp.serve_queue(
+            self.rng,
+            np.array([crossing.queue]),
+            np.array([min(capacity, 2**62)]),
+            np.array([capacity > 0]),
+            cfg.civilians.queue_giveup_per_day,
+        )
+        crossing.queue = int(after[0])
+        crossing.crossed_today = int(passed[0])
+        self.crossed_to_turkey += int(passed[0])
+        shelter[table.fallback_cell[int(np.flatnonzero(table.kind == CROSSING)[0])]] += int(
+            gave_up[0]
+        )
+
+    # ----------------------------------------------------------------- measure
+    def _measure(self) -> None:
+        at_home = int(self.residents.at_home.sum())
+        sheltering = int(self.displaced.sheltering.sum())
+        in_transit = self.displaced.in_transit()
+        waiting_cp = sum(cp.queue for cp in self.checkpoints)
+        waiting_border = self.crossing.queue
+        displaced_inside = sheltering + in_transit + waiting_cp + waiting_border
+        in_camps = sum(c.population for c in self.camps)
+        ledger = (
+            at_home
+            + displaced_inside
+            + in_camps
+            + self.crossed_to_turkey
+            + self.exited_via_checkpoints
+            + self.civilian_deaths
+        )
+        if ledger != self.population_total:
+            raise LedgerError(
+                f"day {self.day}: ledger sums to {ledger:,}, expected {self.population_total:,}"
+            )
+        near_border = self.geo.distance_to_border_km <= self.config.border.zone_km
+        sheltering_near = int(self.displaced.sheltering[near_border].sum())
+        new_in_camps = sum(max(c.population - c.initial_population, 0) for c in self.camps)
+        capacity = sum(c.capacity_people for c in self.camps)
+        in_gov = self.geo.in_governorate
+        n_gov = max(int(in_gov.sum()), 1)
+        self.metrics = {
+            "day": self.day,
+            "date": self.date.isoformat(),
+            "population_total": self.population_total,
+            "at_home": at_home,
+            "displaced_inside": displaced_inside,
+            "in_camps": in_camps,
+            "crossed_to_turkey": self.crossed_to_turkey,
+            "exited_via_checkpoints": self.exited_via_checkpoints,
+            "civilian_deaths": self.civilian_deaths,
+            "displaced_cumulative": self.displaced_cumulative,
+            "border_pressure": (in_camps + sheltering_near + waiting_border) / max(capacity, 1),
+            "turkey_rung": self.turkey.rung,
+            "russia_rung": self.russia.rung,
+            "sorties": self.sorties_today,
+            "territory_government": int((in_gov & (self.control == GOVERNMENT)).sum()) / n_gov,
+            "territory_hts": int((in_gov & (self.control == HTS)).sum()) / n_gov,
+            "territory_nlf": int((in_gov & (self.control == NLF)).sum()) / n_gov,
+            "rebel_cooperation": self.alliance.cooperation,
+            "government_rung": self.government.rung,
+            "border_displaced_people": new_in_camps + sheltering_near + waiting_border,
+            "in_transit": in_transit,
+            "waiting_at_checkpoints": waiting_cp,
+            "waiting_at_border": waiting_border,
+            "left_home_today": int(self.residents.left_today.sum()),
+            "displacement_movements": self.displacement_movements,
+            "hazard_max": float(self.hazard.max()),
+            "turkey_pressure": self.turkey.pressure,
+            "russia_pressure": self.russia.pressure,
+            "government_pressure": self.government.pressure,
+            "russia_patience": self.russia.patience,
+            "rebel_threat": self.alliance.threat,
+            "ceasefire": int(self.ceasefire_active),
+            "government_strength": self.government_forces.strength_fighters,
+            "hts_strength": self.hts.strength_fighters,
+            "nlf_strength": self.nlf.strength_fighters,
+            "government_losses": self.government_forces.losses_fighters,
+            "turkish_soldiers_killed": self.turkish_soldiers_killed,
+        }
+        self.datacollector.collect(self)
+        self.camp_rows.extend(
+            (self.day, c.name, c.population, c.capacity_people) for c in self.camps
+        )
+        self.checkpoint_rows.extend(
+            (self.day, cp.name, int(cp.is_open), cp.queue, cp.exits_today, cp.exits_total)
+            for cp in self.checkpoints
+        )
+
+    def run(self, progress=None) -> None:
+        """Run to ``config.days``; ``progress`` (if given) is called with each finished day."""
+        while self.running and self.day < self.config.days:
+            self.step()
+            if progress is not None:
+                progress(self.day)
+
+
+def _metric(model: EscalationModel, name: str) -> float | int | str:
+    """DataCollector reporter: one column of ``model.metrics``."""
+    return model.metrics[name]

@@ -1,0 +1,28 @@
+"""The one place that touches Mesa's grid layers (Mesa 4 drops PropertyLayer).
+
+Mechanisms work on plain numpy arrays; the grid exposes the same arrays as named
+layers so that Mesa tools (and the classroom app) can read them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa.discrete_space import OrthogonalMooreGrid, PropertyLayer
+
+
+def attach_layer(grid: OrthogonalMooreGrid, name: str, initial: np.ndarray) -> np.ndarray:
+    """Add a property layer holding a copy of ``initial``; return the layer's own array.
+
+    Mutate the returned array in place (``a[...] = b``) so the grid sees every change.
+    """
+    layer = PropertyLayer(
+        name, initial.shape, default_value=initial.dtype.type(0), dtype=initial.dtype.type
+    )
+    layer.data = initial
+    grid.add_property_layer(layer)
+    return layer.data
+
+
+def layer_array(grid: OrthogonalMooreGrid, name: str) -> np.ndarray:
+    """The array behind a named layer."""
+    return getattr(grid, name).data

@@ -1,0 +1,611 @@
+"""The scenario schema: every key a scenario file may set, with its type, unit and default.
+
+All defaults live here, in one place. Figures taken from ``scenarios/data`` carry their
+source in the field description; everything else is marked as an estimate. The README's
+scenario reference is generated from these descriptions (``idlib-sim scenarios --keys``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+BorderPolicy = Literal["sealed", "quota", "open"]
+
+
+class _Section(BaseModel):
+    """Base for all scenario sections: unknown keys are errors, values are re-validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Place(_Section):
+    """A named point on the map."""
+
+    name: str = Field(description="Display name.")
+    lat: float = Field(ge=34.5, le=37.0, description="Latitude, degrees north (WGS84).")
+    lon: float = Field(ge=35.5, le=38.0, description="Longitude, degrees east (WGS84).")
+
+
+class GridConfig(_Section):
+    """How Idlib is cut into square cells."""
+
+    cell_km: float = Field(2.0, ge=1.0, le=10.0, description="Cell side, km.")
+
+
+class PopulationConfig(_Section):
+    """The civilian population at risk (the opposition-held area at the start)."""
+
+    total: int = Field(
+        3_000_000,
+        ge=1_000,
+        le=20_000_000,
+        description="People in the opposition-held area at the start (about 3 million in "
+        "2019, half of them displaced before; places.csv README).",
+    )
+    initial_in_camps_share: float = Field(
+        0.2,
+        ge=0.0,
+        le=0.9,
+        description="Share of `total` already living in the border camp clusters on day 0 "
+        "(estimate: ~600,000 in the Atmeh-Qah cluster, places.csv).",
+    )
+    town_share: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="Share of residents placed in the named towns in proportion to their "
+        "census populations; the rest is spread evenly over OCHA settlement points (estimate).",
+    )
+
+
+class ControlConfig(_Section):
+    """How the initial front line splits the map between actors."""
+
+    front_line: Literal["2019_05", "2020_03"] = Field(
+        "2019_05", description="Which estimated front line sets initial control."
+    )
+    nlf_front_depth_km: float = Field(
+        15.0,
+        ge=0.0,
+        le=100.0,
+        description="Opposition cells within this distance of the front and south of "
+        "`nlf_south_of_lat` are held by the NLF; the rest by HTS, which ruled most of "
+        "Idlib after January 2019 (places.csv sources).",
+    )
+    nlf_south_of_lat: float = Field(
+        35.85, ge=35.0, le=36.5, description="Latitude (deg N) north of which HTS holds all."
+    )
+
+
+class RungEffects(_Section):
+    """What standing on a rung does to the mechanisms. Neutral values do nothing."""
+
+    sortie_multiplier: float = Field(1.0, ge=0.0, le=20.0, description="Times base sorties.")
+    offensive_intensity: float = Field(
+        0.0, ge=0.0, le=1.0, description="Government ground offensive, 0 (none) to 1 (all-out)."
+    )
+    nlf_strength_multiplier: float = Field(
+        1.0, ge=0.1, le=5.0, description="Turkish arms: NLF combat power multiplier."
+    )
+    deterrence_radius_km: float = Field(
+        0.0, ge=0.0, le=50.0, description="Strikes avoided within this radius of Turkish posts."
+    )
+    government_losses_per_day: float = Field(
+        0.0, ge=0.0, le=0.05, description="Turkish fire: share of government strength lost daily."
+    )
+    bombardment_effectiveness_multiplier: float = Field(
+        1.0, ge=0.0, le=2.0, description="Drones, air defence: hazard and deaths per sortie."
+    )
+    border_policy: BorderPolicy | None = Field(
+        None, description="Overrides `border.policy` while on this rung."
+    )
+    turkish_fire_support: float = Field(
+        0.0, ge=0.0, le=5.0, description="Direct Turkish fire: extra defensive power (share)."
+    )
+    strikes_near_turkish_positions: bool = Field(
+        False, description="Russia: ignore Turkish deterrence, expose Turkish troops."
+    )
+    troop_exposure: float = Field(
+        1.0, ge=0.0, le=20.0, description="Turkey: troops exposed to strikes near posts."
+    )
+
+
+class Rung(_Section):
+    """One step of a state's escalation ladder."""
+
+    name: str = Field(description="Short name, used in events.csv.")
+    description: str = Field("", description="Plain-language description for students.")
+    enter_at: float = Field(
+        0.0, ge=0.0, description="Pressure score (dimensionless) at which the state climbs here."
+    )
+    effects: RungEffects = Field(default_factory=RungEffects)
+
+
+def _rungs(*rows: tuple[str, str, float, dict[str, Any]]) -> list[Rung]:
+    return [
+        Rung(name=n, description=d, enter_at=e, effects=RungEffects(**fx)) for n, d, e, fx in rows
+    ]
+
+
+def default_turkey_ladder() -> list[Rung]:
+    """Turkish rungs climbed in 2019-20 (escalation_ladder.json); effect sizes are estimates."""
+    return _rungs(
+        (
+            "diplomatic_protest",
+            "Protests and talks in the Astana/Sochi channels (May 2019)",
+            0.0,
+            {},
+        ),
+        (
+            "arm_nlf",
+            "Armoured vehicles, Grad launchers and TOW missiles to the NLF (24-26 May 2019)",
+            0.3,
+            {"nlf_strength_multiplier": 1.4},
+        ),
+        (
+            "reinforce_posts",
+            "Convoys reinforce the observation posts; Turkey refuses to leave them",
+            0.5,
+            {"nlf_strength_multiplier": 1.4, "deterrence_radius_km": 6.0, "troop_exposure": 2.0},
+        ),
+        (
+            "return_fire",
+            "Turkish posts and artillery shell government positions (from 16 June 2019)",
+            0.8,
+            {
+                "nlf_strength_multiplier": 1.4,
+                "deterrence_radius_km": 6.0,
+                "government_losses_per_day": 0.0002,
+                "turkish_fire_support": 0.2,
+                "troop_exposure": 3.0,
+            },
+        ),
+        (
+            "mass_reinforcement",
+            "Thousands of troops and new tripwire posts (February 2020)",
+            1.0,
+            {
+                "nlf_strength_multiplier": 1.5,
+                "deterrence_radius_km": 10.0,
+                "government_losses_per_day": 0.0005,
+                "turkish_fire_support": 0.5,
+                "troop_exposure": 6.0,
+            },
+        ),
+        (
+            "spring_shield",
+            "Operation Spring Shield: drone and artillery campaign (27 Feb - 5 Mar 2020)",
+            1.4,
+            {
+                "nlf_strength_multiplier": 1.6,
+                "deterrence_radius_km": 10.0,
+                "government_losses_per_day": 0.003,
+                "turkish_fire_support": 1.0,
+                "bombardment_effectiveness_multiplier": 0.6,
+                "troop_exposure": 8.0,
+            },
+        ),
+    )
+
+
+def default_russia_ladder() -> list[Rung]:
+    """Russian air-war rungs (escalation_ladder.json counter-moves); sizes are estimates."""
+    return _rungs(
+        ("political_cover", "Diplomatic cover for Damascus; few Russian strikes", 0.0, {}),
+        (
+            "air_support",
+            "Russian aircraft support the government offensive",
+            0.3,
+            {"sortie_multiplier": 2.0},
+        ),
+        (
+            "intensive_bombardment",
+            "Intensive bombardment of towns and roads (as on 30 April 2019)",
+            0.6,
+            {"sortie_multiplier": 4.0},
+        ),
+        (
+            "strikes_near_turkish_positions",
+            "Strikes close to Turkish posts and convoys (as at Balyun, 27 February 2020)",
+            1.0,
+            {"sortie_multiplier": 5.0, "strikes_near_turkish_positions": True},
+        ),
+    )
+
+
+def default_government_ladder() -> list[Rung]:
+    """Government ground-offensive rungs (escalation_ladder.json); sizes are estimates."""
+    return _rungs(
+        ("hold", "Forces hold the line", 0.0, {}),
+        ("probing", "Shelling and probing attacks", 0.2, {"offensive_intensity": 0.15}),
+        (
+            "limited_offensive",
+            "A limited offensive on one axis (northern Hama, May 2019)",
+            0.4,
+            {"offensive_intensity": 0.4},
+        ),
+        (
+            "major_offensive",
+            "A major offensive on several axes (Dawn of Idlib 2, from December 2019)",
+            0.7,
+            {"offensive_intensity": 0.8},
+        ),
+    )
+
+
+class LadderConfig(_Section):
+    """Common decision rules of a state's ladder."""
+
+    cooldown_days: int = Field(10, ge=0, le=365, description="Days between two moves.")
+    hysteresis: float = Field(
+        0.25,
+        ge=0.0,
+        le=0.95,
+        description="Step down only when pressure < enter_at x (1 - hysteresis).",
+    )
+    forced_rung: int | None = Field(
+        None, ge=0, description="Hold the state on this rung (for scripted events and teaching)."
+    )
+
+
+class TurkeyConfig(LadderConfig):
+    """Turkey: protector of the opposition, afraid of a refugee wave."""
+
+    crisis_threshold_people: int = Field(
+        500_000,
+        ge=0,
+        description="People newly displaced near the Turkish border at which Turkey's "
+        "pressure reaches 1 (estimate; Erdogan spoke of ~1 million 'moving toward' "
+        "the border on 3 Feb 2020, displacement_2019.json).",
+    )
+    territory_loss_threshold_km2: float = Field(
+        400.0, gt=0, description="Opposition ground lost over `window_days` at pressure 1."
+    )
+    casualty_threshold_soldiers: float = Field(
+        20.0, gt=0, description="Turkish soldiers killed over `window_days` at pressure 1."
+    )
+    other_side_weight: float = Field(
+        0.3, ge=0, le=2, description="Pressure added per unit of Russia's rung share."
+    )
+    window_days: int = Field(30, ge=1, le=365, description="Window for losses, days.")
+    casualties_per_exposed_sortie: float = Field(
+        0.002,
+        ge=0,
+        description="Expected soldiers killed per sortie within 5 km of a post per unit of "
+        "troop exposure (estimate; 54 killed in Feb 2020, actors.json).",
+    )
+    observation_posts: list[Place] = Field(
+        default_factory=lambda: [
+            Place(name="OP 9 Morek", lat=35.375, lon=36.70),
+            Place(name="OP 6 Surman", lat=35.554, lon=36.785),
+            Place(name="OP 5 Tal Tuqan", lat=35.87, lon=36.93),
+            Place(name="OP 11 Sher Mughar", lat=35.58, lon=36.43),
+            Place(name="OP 4 al-Eis", lat=36.03, lon=36.97),
+        ],
+        description="Turkish observation posts (places.csv; coordinates are estimates).",
+    )
+    ladder: list[Rung] = Field(default_factory=default_turkey_ladder, min_length=1)
+
+
+class RussiaConfig(LadderConfig):
+    """Russia: air power, patron of Damascus, counterpart of Turkey at Sochi."""
+
+    patience_initial: float = Field(
+        0.55, ge=0, le=1, description="Patience with Turkey's Sochi commitments, 0..1."
+    )
+    patience_decay_per_day: float = Field(
+        0.004, ge=0, le=1, description="Patience lost each day HTS still holds ground."
+    )
+    other_side_weight: float = Field(
+        0.3, ge=0, le=2, description="Pressure added per unit of Turkey's rung share."
+    )
+    ladder: list[Rung] = Field(default_factory=default_russia_ladder, min_length=1)
+
+
+class GovernmentConfig(LadderConfig):
+    """The Syrian government and its forces."""
+
+    strength_fighters: float = Field(
+        60_000, gt=0, description="Forces committed to Idlib (estimate; actors.json has none)."
+    )
+    loss_weight: float = Field(
+        0.5, ge=0, le=5, description="Pressure removed per unit of losses over `cost_fighters`."
+    )
+    cost_fighters: float = Field(
+        3_000, gt=0, description="Losses over `window_days` that weigh 1 (estimate)."
+    )
+    window_days: int = Field(30, ge=1, le=365, description="Window for losses, days.")
+    salami_tactics: bool = Field(
+        False,
+        description="Pace the offensive so that border displacement stays under Turkey's "
+        "crisis threshold.",
+    )
+    salami_margin: float = Field(
+        0.7, gt=0, le=1, description="Share of Turkey's threshold the pacing aims to stay under."
+    )
+    axes: list[Place] = Field(
+        default_factory=lambda: [
+            Place(name="Kafr Nabudah", lat=35.445, lon=36.457),
+            Place(name="Khan Shaykhun", lat=35.439, lon=36.651),
+            Place(name="Ma'arrat al-Nu'man", lat=35.65, lon=36.667),
+            Place(name="Saraqib", lat=35.864, lon=36.801),
+        ],
+        description="Offensive axes: attacks concentrate near these places (places.csv).",
+    )
+    axis_width_km: float = Field(12.0, gt=0, description="Spread of effort around an axis.")
+    ladder: list[Rung] = Field(default_factory=default_government_ladder, min_length=1)
+
+
+class CeasefireConfig(_Section):
+    """When the sides stop (as on 5 March 2020)."""
+
+    turkey_casualties_soldiers: float = Field(
+        50.0, gt=0, description="Turkish dead (cumulative) that make Ankara accept a deal."
+    )
+    government_losses_fighters: float = Field(
+        3_000, gt=0, description="Government losses (cumulative) that make Moscow accept."
+    )
+    duration_days: int = Field(365, ge=0, description="How long a reached ceasefire holds.")
+    active: bool = Field(False, description="Force a ceasefire (for scripted events).")
+
+
+class TargetWeights(_Section):
+    """How the day's sorties are shared between target classes."""
+
+    front: float = Field(0.5, ge=0, description="Cells near the front line.")
+    towns: float = Field(0.35, ge=0, description="Populated cells, by population.")
+    roads: float = Field(0.15, ge=0, description="Cells along the M4 and M5 highways.")
+
+
+class BombardmentConfig(_Section):
+    """Russian and government air and artillery strikes."""
+
+    sorties_per_day: float = Field(
+        12.0,
+        ge=0,
+        le=5_000,
+        description="Base sorties a day, before rung multipliers (SOHR counted 12-22 Russian "
+        "strikes on active days, actors.json).",
+    )
+    target_weights: TargetWeights = Field(default_factory=TargetWeights)
+    front_band_km: float = Field(10.0, gt=0, description="Depth of the targeted front band.")
+    spread_km: float = Field(2.0, ge=0, description="Spatial spread of a strike's effect.")
+    hazard_decay_per_day: float = Field(0.8, ge=0, le=1, description="Hazard kept each day.")
+    lethality_per_sortie: float = Field(
+        3.0e-5,
+        ge=0,
+        le=0.01,
+        description="Chance a person in a struck cell dies, per sortie (estimate, tuned to "
+        "OHCHR's 1,089 civilian dead 29 Apr-29 Aug 2019).",
+    )
+    deterrence_factor: float = Field(
+        0.8, ge=0, le=1, description="Share of strikes avoided within the deterrence radius."
+    )
+
+
+class CombatConfig(_Section):
+    """Ground combat along the front."""
+
+    capture_rate_per_day: float = Field(
+        0.25, ge=0, le=1, description="Chance a front cell falls at overwhelming odds."
+    )
+    counterattack_rate_per_day: float = Field(
+        0.05, ge=0, le=1, description="Chance a just-lost cell is retaken at full cooperation."
+    )
+    counterattack_window_days: int = Field(10, ge=0, description="Days a lost cell stays 'hot'.")
+    attrition_per_day: float = Field(
+        0.0005, ge=0, le=0.1, description="Lanchester attrition coefficient, per day."
+    )
+    bombardment_support: float = Field(
+        0.5, ge=0, description="Attack power added per sortie on the front."
+    )
+    replenish_per_day: float = Field(
+        0.01, ge=0, le=1, description="Share of losses made good each day."
+    )
+
+
+class RebelsConfig(_Section):
+    """HTS and the NLF: rivals that join forces under threat."""
+
+    hts_strength_fighters: float = Field(
+        15_000, gt=0, description="HTS fighters (10,000-30,000 in 2018-20, actors.json)."
+    )
+    nlf_strength_fighters: float = Field(
+        30_000, gt=0, description="NLF fighters (20,000-38,500, actors.json)."
+    )
+    alliance_threshold: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Threat (0..1) above which cooperation rises ('a battle for survival').",
+    )
+    cooperation_initial: float = Field(0.2, ge=0, le=1, description="Cooperation on day 0.")
+    cooperation_rise_per_day: float = Field(0.08, ge=0, le=1, description="Rise under threat.")
+    cooperation_decay_per_day: float = Field(0.02, ge=0, le=1, description="Decay without.")
+    cooperation_bonus: float = Field(
+        0.6, ge=0, le=5, description="Defensive power added at full cooperation (share)."
+    )
+    threat_window_days: int = Field(14, ge=1, description="Window for ground lost, days.")
+    threat_scale_km2: float = Field(
+        150.0, gt=0, description="Ground lost over the window that makes threat 1."
+    )
+
+
+class BorderConfig(_Section):
+    """The Turkish border."""
+
+    policy: BorderPolicy = Field(
+        "sealed", description="sealed: nobody crosses; quota: up to quota_per_day; open: all."
+    )
+    quota_per_day: int = Field(0, ge=0, description="Crossings a day under `quota`.")
+    crossing: Place = Field(
+        default_factory=lambda: Place(name="Bab al-Hawa", lat=36.230639, lon=36.692639),
+        description="Where people queue to cross (places.csv).",
+    )
+    zone_km: float = Field(
+        15.0, gt=0, description="Cells this close to the border count for border pressure."
+    )
+
+
+class Checkpoint(Place):
+    """A crossing into government-held areas."""
+
+    open_from_day: int = Field(0, ge=0, description="First day it lets people through.")
+    close_from_day: int | None = Field(None, ge=0, description="First day it is shut again.")
+    capacity_per_day: int = Field(0, ge=0, description="People it lets through a day.")
+
+
+def default_checkpoints() -> list[Checkpoint]:
+    """Checkpoints from places.csv; opening days from escalation_ladder.json (day 0 = 29 Apr)."""
+    return [
+        Checkpoint(
+            name="Abu al-Duhur", lat=35.74056, lon=37.04667, open_from_day=0, capacity_per_day=300
+        ),
+        Checkpoint(name="Suran", lat=35.2897, lon=36.7433, open_from_day=115, capacity_per_day=300),
+        Checkpoint(name="Habit", lat=35.44, lon=36.53667, open_from_day=259, capacity_per_day=300),
+        Checkpoint(
+            name="al-Hader", lat=36.03129, lon=37.0054, open_from_day=259, capacity_per_day=300
+        ),
+    ]
+
+
+class Camp(Place):
+    """A cluster of displacement camps."""
+
+    capacity_people: int = Field(ge=0, description="People it can hold.")
+    initial_share: float = Field(
+        0.0, ge=0, le=1, description="Share of the initially camped population living here."
+    )
+
+
+def default_camps() -> list[Camp]:
+    """Camp clusters from places.csv; capacities are estimates."""
+    return [
+        Camp(
+            name="Atmeh-Qah cluster",
+            lat=36.28,
+            lon=36.71,
+            capacity_people=800_000,
+            initial_share=0.7,
+        ),
+        Camp(
+            name="al-Dana", lat=36.21444, lon=36.76972, capacity_people=250_000, initial_share=0.1
+        ),
+        Camp(
+            name="Sarmada", lat=36.1866, lon=36.72393, capacity_people=150_000, initial_share=0.05
+        ),
+        Camp(name="Harem", lat=36.2, lon=36.517, capacity_people=100_000, initial_share=0.05),
+        Camp(name="Salqin", lat=36.133, lon=36.45, capacity_people=100_000, initial_share=0.05),
+        Camp(
+            name="Maarat Misrin",
+            lat=36.01139,
+            lon=36.67167,
+            capacity_people=100_000,
+            initial_share=0.05,
+        ),
+    ]
+
+
+class CiviliansConfig(_Section):
+    """How people perceive risk, leave and choose where to go."""
+
+    tolerance_median: float = Field(
+        1.0, gt=0, description="Median risk a person tolerates before leaving."
+    )
+    tolerance_sigma: float = Field(0.7, ge=0, le=3, description="Log-spread of tolerance.")
+    tolerance_classes: int = Field(4, ge=1, le=16, description="Tolerance groups per cell.")
+    max_leave_probability_per_day: float = Field(
+        0.05, ge=0, le=1, description="Daily chance of leaving at very high risk."
+    )
+    memory_decay_per_day: float = Field(0.7, ge=0, le=1, description="Share of risk remembered.")
+    hazard_weight: float = Field(1.0, ge=0, description="Risk per unit of bombardment hazard.")
+    front_weight: float = Field(0.5, ge=0, description="Risk next to an active front.")
+    front_scale_km: float = Field(5.0, gt=0, description="Decay length of front risk.")
+    control_change_weight: float = Field(2.0, ge=0, description="Risk when control changes.")
+    social_weight: float = Field(2.0, ge=0, description="Risk per share of neighbours leaving.")
+    secondary_tolerance_factor: float = Field(
+        3.0, gt=0, description="Displaced people tolerate this many times more before moving on."
+    )
+    speed_km_per_day: float = Field(20.0, gt=0, le=500, description="Travel speed.")
+    distance_cost_per_km: float = Field(0.03, ge=0, description="Disutility per route km.")
+    camp_pull: float = Field(1.0, description="Attraction of a camp with room.")
+    town_pull: float = Field(0.0, description="Attraction of a safer town.")
+    turkey_pull: float = Field(2.0, description="Attraction of crossing when allowed.")
+    checkpoint_pull: float = Field(
+        -5.0,
+        description="Attraction of exiting to government areas (low: ~3,000 of ~270,000 "
+        "displaced in May 2019 went that way, displacement_2019.json).",
+    )
+    danger_weight: float = Field(
+        2.0, ge=0, description="Disutility per unit of perceived risk at the destination."
+    )
+    crowding_weight: float = Field(2.0, ge=0, description="Disutility per unit of fill.")
+    soft_camp_capacity: bool = Field(False, description="Let camps overfill.")
+    queue_giveup_per_day: float = Field(
+        0.1, ge=0, le=1, description="Share of a closed queue that gives up each day."
+    )
+    government_area_cost: float = Field(
+        8.0, ge=1, description="Route cost multiplier through government-held cells."
+    )
+    front_cost: float = Field(3.0, ge=1, description="Route cost multiplier on front cells.")
+
+
+class ScriptedEvent(_Section):
+    """A scenario change on a given day, for history and teaching."""
+
+    day: int | None = Field(None, ge=0, description="Day it happens (day 0 = start_date).")
+    date: dt.date | None = Field(None, description="Or the date it happens.")
+    set: dict[str, Any] = Field(
+        default_factory=dict, description="Dotted keys and their new values."
+    )
+    note: str = Field("", description="Why, in words (goes into events.csv).")
+
+    @model_validator(mode="after")
+    def _one_when(self) -> ScriptedEvent:
+        if (self.day is None) == (self.date is None):
+            raise ValueError("give exactly one of `day` or `date`")
+        if not self.set:
+            raise ValueError("`set` must name at least one key")
+        return self
+
+
+class Scenario(_Section):
+    """A complete scenario: what a run needs, defaults filled in."""
+
+    name: str = Field("default", description="Scenario name (output folder, plots).")
+    description: str = Field("", description="What the scenario is about.")
+    days: int = Field(365, ge=1, le=3_650, description="Days to simulate.")
+    seed: int = Field(42, ge=0, le=2**63 - 1, description="Random seed.")
+    start_date: dt.date = Field(
+        dt.date(2019, 4, 29), description="Date of day 0 (the spring 2019 offensive began)."
+    )
+    grid: GridConfig = Field(default_factory=GridConfig)
+    population: PopulationConfig = Field(default_factory=PopulationConfig)
+    control: ControlConfig = Field(default_factory=ControlConfig)
+    bombardment: BombardmentConfig = Field(default_factory=BombardmentConfig)
+    combat: CombatConfig = Field(default_factory=CombatConfig)
+    turkey: TurkeyConfig = Field(default_factory=TurkeyConfig)
+    russia: RussiaConfig = Field(default_factory=RussiaConfig)
+    government: GovernmentConfig = Field(default_factory=GovernmentConfig)
+    ceasefire: CeasefireConfig = Field(default_factory=CeasefireConfig)
+    rebels: RebelsConfig = Field(default_factory=RebelsConfig)
+    border: BorderConfig = Field(default_factory=BorderConfig)
+    checkpoints: list[Checkpoint] = Field(default_factory=default_checkpoints)
+    camps: list[Camp] = Field(default_factory=default_camps)
+    civilians: CiviliansConfig = Field(default_factory=CiviliansConfig)
+    events: list[ScriptedEvent] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        shares = sum(c.initial_share for c in self.camps)
+        if self.camps and self.population.initial_in_camps_share > 0 and shares <= 0:
+            raise ValueError("camps: no camp has an initial_share for the initial camp population")
+        for ladder_name in ("turkey", "russia", "government"):
+            ladder = getattr(self, ladder_name).ladder
+            steps = [r.enter_at for r in ladder]
+            if steps != sorted(steps):
+                raise ValueError(f"{ladder_name}.ladder: enter_at must not decrease up the ladder")
+        return self

@@ -1,0 +1,38 @@
+"""Shared fixtures: small, fast scenarios built from the real schema and map data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.model import EscalationModel
+from sim.world.loader import apply_changes, load_scenario
+from sim.world.schema import Scenario
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT = REPO / "scenarios" / "default.yaml"
+
+
+def scenario(**changes) -> Scenario:
+    """The default scenario on a coarse 4 km grid, with dotted-key changes applied."""
+    base = load_scenario(DEFAULT, ["grid.cell_km=4", "days=60"])
+    return apply_changes(base, changes) if changes else base
+
+
+def run(**changes) -> EscalationModel:
+    """Run the coarse default scenario with changes; return the finished model."""
+    model = EscalationModel(scenario(**changes))
+    model.run()
+    return model
+
+
+def series(model: EscalationModel, column: str) -> list:
+    """One timeseries column of a finished model."""
+    return model.datacollector.model_vars[column]
+
+
+@pytest.fixture(scope="session")
+def default_run() -> EscalationModel:
+    """One 60-day coarse default run shared by read-only tests."""
+    return run()

@@ -1,0 +1,158 @@
+"""Pure mechanism functions: directions, bounds and exact integer bookkeeping."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.mechanisms import alliance, bombardment, combat, displacement, ladder, routing
+from sim.world.geography import GOVERNMENT, HTS, NLF
+
+
+def test_decide_rung_climbs_one_at_a_time_with_cooldown_and_hysteresis():
+    steps = [0.0, 0.3, 0.5, 0.8]
+    assert ladder.decide_rung(0, steps, 0.9, 100, 10, 0.2) == 1  # one rung, not three
+    assert ladder.decide_rung(1, steps, 0.9, 5, 10, 0.2) == 1  # cooldown
+    assert ladder.decide_rung(2, steps, 0.45, 100, 10, 0.2) == 2  # inside the hysteresis band
+    assert ladder.decide_rung(2, steps, 0.39, 100, 10, 0.2) == 1  # below 0.5 * 0.8
+    assert ladder.decide_rung(3, steps, 5.0, 100, 10, 0.2) == 3  # top of the ladder
+    assert ladder.decide_rung(0, steps, 0.0, 100, 10, 0.2) == 0  # bottom
+
+
+def test_cooperation_rises_above_threshold_and_decays_below():
+    assert alliance.update_cooperation(0.2, 0.6, 0.5, 0.1, 0.05) > 0.2
+    assert alliance.update_cooperation(0.2, 0.4, 0.5, 0.1, 0.05) < 0.2
+    c = 0.0
+    for _ in range(500):
+        c = alliance.update_cooperation(c, 1.0, 0.5, 0.1, 0.05)
+    assert 0.99 < c <= 1.0
+    assert alliance.rebel_threat(1e9, 100.0) == 1.0
+    assert alliance.rebel_threat(0.0, 100.0) == 0.0
+
+
+def test_leave_probability_rises_with_risk_and_falls_with_tolerance():
+    tol = displacement.tolerance_levels(1.0, 0.7, 4)
+    assert np.all(np.diff(tol) > 0)
+    risk = np.linspace(0, 5, 11)
+    p = displacement.leave_probability(risk, tol, 0.2)
+    assert p.shape == (4, 11)
+    assert np.all(np.diff(p, axis=1) >= 0)  # more risk, more leaving
+    assert np.all(np.diff(p[:, 1:], axis=0) < 0)  # more tolerance, less leaving
+    assert p.max() <= 0.2 and p[:, 0].max() == 0
+
+
+def test_choice_probabilities_rows_sum_to_one_and_respect_unavailable():
+    u = np.array([[0.0, 1.0, -np.inf], [-np.inf, -np.inf, -np.inf], [5.0, 5.0, 5.0]])
+    p = displacement.choice_probabilities(u)
+    assert np.allclose(p[0].sum(), 1) and p[0, 2] == 0 and p[0, 1] > p[0, 0]
+    assert np.all(p[1] == 0)
+    assert np.allclose(p[2], 1 / 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    people=st.lists(st.integers(0, 10**7), min_size=1, max_size=20),
+    k=st.integers(1, 8),
+    seed=st.integers(0, 2**31),
+)
+def test_split_among_conserves_people(people, k, seed):
+    rng = np.random.default_rng(seed)
+    shares = displacement.choice_probabilities(rng.normal(size=(len(people), k)))
+    out = displacement.split_among(rng, np.asarray(people), shares)
+    assert out.shape == (len(people), k)
+    assert (out.sum(axis=1) == np.asarray(people)).all()
+    assert (out >= 0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    queue=st.lists(st.integers(0, 10**6), min_size=1, max_size=6),
+    cap=st.integers(0, 5_000),
+    seed=st.integers(0, 2**31),
+)
+def test_serve_queue_never_exceeds_capacity_and_conserves(queue, cap, seed):
+    rng = np.random.default_rng(seed)
+    q = np.asarray(queue)
+    is_open = np.arange(q.size) % 2 == 0
+    passed, gave_up, after = displacement.serve_queue(rng, q, np.full(q.size, cap), is_open, 0.3)
+    assert (passed <= cap).all()
+    assert (passed[~is_open] == 0).all() and (gave_up[is_open] == 0).all()
+    assert (passed + gave_up + after == q).all()
+
+
+def test_admit_respects_room():
+    admitted, away = displacement.admit(np.array([10, 5, 0]), np.array([4, 50, 3]))
+    assert admitted.tolist() == [4, 5, 0] and away.tolist() == [6, 0, 0]
+
+
+def test_neighbours_leaving_share_is_a_share():
+    left = np.zeros((5, 5))
+    left[2, 2] = 50
+    present = np.full((5, 5), 100.0)
+    share = displacement.neighbours_leaving_share(left, present)
+    assert share[2, 2] == pytest.approx(50 / 900)
+    assert share[0, 0] == 0 and (share >= 0).all() and (share <= 1).all()
+
+
+def test_sorties_land_only_on_targets_and_sum_exactly():
+    rng = np.random.default_rng(1)
+    targetable = np.zeros((10, 10), bool)
+    targetable[:, :5] = True
+    front = np.zeros_like(targetable)
+    front[:, 4] = True
+    people = np.ones((10, 10))
+    roads = np.zeros_like(targetable)
+    p = bombardment.target_probabilities(targetable, front, people, roads, (0.5, 0.5, 0.0))
+    assert p.sum() == pytest.approx(1.0) and p[:, 5:].sum() == 0
+    placed = bombardment.place_sorties(rng, 137, p)
+    assert placed.sum() == 137 and placed[:, 5:].sum() == 0
+
+
+def test_deterrence_cuts_strikes_near_posts():
+    targetable = np.ones((20, 20), bool)
+    people = np.ones((20, 20))
+    zeros = np.zeros((20, 20), bool)
+    near = np.zeros((20, 20), bool)
+    near[:5, :5] = True
+    free = bombardment.target_probabilities(targetable, zeros, people, zeros, (0, 1, 0))
+    deterred = bombardment.target_probabilities(
+        targetable, zeros, people, zeros, (0, 1, 0), near, 0.8
+    )
+    assert deterred[near].sum() < 0.3 * free[near].sum()
+
+
+def test_hazard_and_deaths_grow_with_impact():
+    rng = np.random.default_rng(3)
+    people = np.full((50, 50), 10_000)
+    low, high = np.full((50, 50), 0.5), np.full((50, 50), 5.0)
+    assert bombardment.civilian_deaths(rng, people, np.zeros((50, 50)), 1e-3).sum() == 0
+    d_low = bombardment.civilian_deaths(rng, people, low, 1e-4).sum()
+    d_high = bombardment.civilian_deaths(rng, people, high, 1e-4).sum()
+    assert d_high > d_low > 0
+    h = bombardment.update_hazard(np.ones((2, 2)), np.zeros((2, 2)), 0.5, 1.0)
+    assert np.allclose(h, 0.5)
+    spread = bombardment.spread_impact(np.pad(np.ones((1, 1)), 5), 1.0)
+    assert spread.sum() == pytest.approx(1.0) and spread.max() < 1.0
+
+
+def test_front_cells_and_capture_odds():
+    control = np.full((5, 6), HTS, dtype=np.int8)
+    control[:, :2] = GOVERNMENT
+    control[0, 5] = NLF
+    front = combat.front_cells(control)
+    assert front[:, 2].all() and not front[:, 3:].any() and not front[:, :2].any()
+    p = combat.capture_probability(np.array([0.0, 0.5, 1.0, 4.0]), 0.2)
+    assert p[0] == 0 and np.all(np.diff(p) > 0) and p[2] == pytest.approx(0.1) and p[-1] < 0.2
+    att, dfn = combat.lanchester_losses(1000.0, 3000.0, 0.01)
+    assert att == pytest.approx(30.0) and dfn == pytest.approx(10.0)
+
+
+def test_routes_cost_more_through_danger_and_stop_at_walls():
+    passable = np.ones((7, 7), bool)
+    cost = np.ones((7, 7))
+    d = routing.cost_distance_km(passable, cost, 2.0, [(3, 0)])[0]
+    assert d[3, 0] == 0 and d[3, 6] == pytest.approx(12.0)
+    cost[:, 3] = 5.0
+    assert routing.cost_distance_km(passable, cost, 2.0, [(3, 0)])[0][3, 6] > 12.0
+    passable[:, 3] = False
+    assert np.isinf(routing.cost_distance_km(passable, cost, 2.0, [(3, 0)])[0][3, 6])
