@@ -128,6 +128,7 @@ class EscalationModel(mesa.Model):
         self.captured_day = np.full(self.geo.shape, -(10**6), dtype=np.int64)
         self.last_owner = self.geo.control0.copy()
         self.population_home_start = self.geo.population0
+        self._refresh_control()
         self.sorties_today = 0
         self.impact = np.zeros(self.geo.shape)
         self.ceasefire_until = -1
@@ -238,7 +239,7 @@ class EscalationModel(mesa.Model):
 
     def defence_per_cell(self) -> np.ndarray:
         """Rebel combat power per front cell, spread evenly over each group's front."""
-        front = front_cells(self.control)
+        front = self.front_mask
         out = np.zeros(self.control.shape)
         for group in (self.hts, self.nlf):
             mine = front & (self.control == group.control_code)
@@ -271,11 +272,11 @@ class EscalationModel(mesa.Model):
         self.last_owner[cells] = self.control[cells]
         self.captured_day[cells] = self.day
         self.control[cells] = new_owner
+        self._refresh_control()
         self._routes_stale = True
 
     def _record_history(self) -> None:
-        opposition = (self.control == HTS) | (self.control == NLF)
-        self._opposition_cells[self.day] = int(opposition.sum())
+        self._opposition_cells[self.day] = int(self.opposition_mask.sum())
         self._turkish_dead[self.day] = self.turkish_soldiers_killed
         self._government_losses[self.day] = self.government_forces.losses_fighters
 
@@ -376,8 +377,8 @@ class EscalationModel(mesa.Model):
             sorties = 0
         else:
             sorties = round(cfg.sorties_per_day * russia_fx.sortie_multiplier * self.pacing())
-        targetable = (self.control == HTS) | (self.control == NLF)
-        front_band = targetable & (self._distance_to_government_km() <= cfg.front_band_km)
+        targetable = self.opposition_mask
+        front_band = targetable & (self.distance_to_government_km <= cfg.front_band_km)
         people = self.residents.total() + self.displaced.sheltering
         deterrence = None
         if turkey_fx.deterrence_radius_km > 0 and not russia_fx.strikes_near_turkish_positions:
@@ -427,8 +428,14 @@ class EscalationModel(mesa.Model):
                 f"Russia on rung '{self.russia.rung_name}'",
             )
 
-    def _distance_to_government_km(self) -> np.ndarray:
-        return ndimage.distance_transform_edt(self.control != GOVERNMENT) * self.geo.cell_km
+    def _refresh_control(self) -> None:
+        """Recompute the fields derived from control (only after it changed)."""
+        control = self.control
+        self.opposition_mask = (control == HTS) | (control == NLF)
+        self.front_mask = front_cells(control)
+        self.distance_to_government_km = (
+            ndimage.distance_transform_edt(control != GOVERNMENT) * self.geo.cell_km
+        )
 
     def offensive_intensity(self) -> float:
         """Today's government ground tempo, 0..1."""
@@ -456,7 +463,7 @@ class EscalationModel(mesa.Model):
 
         self._arrive(self.displaced.arrivals())
 
-        dist_front = self._distance_to_government_km()
+        dist_front = self.distance_to_government_km
         proximity = np.exp(-dist_front / cfg.front_scale_km) * max(self.offensive_intensity(), 0.1)
         recent = (self.day - self.captured_day <= RECENT_CHANGE_DAYS).astype(float)
         present = self.residents.total() + self.displaced.sheltering
@@ -499,7 +506,7 @@ class EscalationModel(mesa.Model):
             elif kind == TOWN and open_now[j]:
                 shelter[table.flat_cell[j]] += n
             elif kind == CHECKPOINT:
-                self.checkpoints[j - int(np.flatnonzero(table.kind == CHECKPOINT)[0])].queue += n
+                self.checkpoints[j - int(table.checkpoint_index[0])].queue += n
             elif kind == CROSSING:
                 self.crossing.queue += n
             else:  # the place fell while they travelled
@@ -516,7 +523,7 @@ class EscalationModel(mesa.Model):
             passed, gave_up, after = disp.serve_queue(
                 self.rng, queue, capacity, is_open, cfg.civilians.queue_giveup_per_day
             )
-            first = int(np.flatnonzero(table.kind == CHECKPOINT)[0])
+            first = int(table.checkpoint_index[0])
             for i, cp in enumerate(self.checkpoints):
                 cp.queue = int(after[i])
                 cp.exits_today = int(passed[i])
@@ -535,9 +542,7 @@ class EscalationModel(mesa.Model):
         crossing.queue = int(after[0])
         crossing.crossed_today = int(passed[0])
         self.crossed_to_turkey += int(passed[0])
-        shelter[table.fallback_cell[int(np.flatnonzero(table.kind == CROSSING)[0])]] += int(
-            gave_up[0]
-        )
+        shelter[table.fallback_cell[table.crossing_index]] += int(gave_up[0])
 
     # ----------------------------------------------------------------- measure
     def _measure(self) -> None:

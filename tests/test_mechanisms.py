@@ -156,3 +156,18 @@ def test_routes_cost_more_through_danger_and_stop_at_walls():
     assert routing.cost_distance_km(passable, cost, 2.0, [(3, 0)])[0][3, 6] > 12.0
     passable[:, 3] = False
     assert np.isinf(routing.cost_distance_km(passable, cost, 2.0, [(3, 0)])[0][3, 6])
+
+
+def test_coarse_routes_stay_within_a_routing_cell_of_fine_ones():
+    rng = np.random.default_rng(5)
+    passable = np.ones((40, 30), bool)
+    passable[10:30, 14] = False  # a wall with gaps at both ends
+    cost = 1.0 + rng.random((40, 30))
+    sources = [(2, 3), (35, 25)]
+    fine = routing.cost_distance_km(passable, cost, 1.0, sources)
+    coarse = routing.cost_distance_km(passable, cost, 1.0, sources, factor=4)
+    ok = np.isfinite(fine)
+    assert (np.isfinite(coarse) == ok).all()
+    # One routing cell is 4 km; with costs up to 2x the error stays within a few cells.
+    assert np.max(np.abs(coarse[ok] - fine[ok])) <= 2 * 4 * 2 * np.sqrt(2)
+    assert np.corrcoef(coarse[ok], fine[ok])[0, 1] > 0.98

@@ -59,7 +59,7 @@ class GovernmentForces(ArmedGroup):
             self.take_losses(turkey.government_losses_per_day * self.strength_fighters)
         if intensity <= 0:
             return
-        front = combat.front_cells(m.control)
+        front = m.front_mask
         n_front = int(front.sum())
         if n_front == 0:
             return
@@ -154,7 +154,7 @@ class RebelAlliance(mesa.Agent):
         )
         if not hot.any():
             return
-        defence = m.defensive_power() / max(int(combat.front_cells(m.control).sum()), 1)
+        defence = m.defensive_power() / max(int(m.front_mask.sum()), 1)
         attack_gov = (
             m.government_forces.strength_fighters * max(intensity, 0.05) / max(int(hot.sum()), 1)
         )

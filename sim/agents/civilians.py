@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 from mesa.discrete_space import FixedAgent
+from scipy import ndimage
 
 from sim.mechanisms import displacement as disp
-from sim.mechanisms.routing import cost_distance_km
+from sim.mechanisms.routing import RouteGraph
 from sim.world.geography import GOVERNMENT, HTS, NLF, TURKEY
 
 if TYPE_CHECKING:
@@ -173,6 +174,12 @@ class DestinationTable:
         self.town_host_capacity = np.asarray(
             [max(model.population_home_start[r, c] // 2, 1000) for r, c in cells]
         )
+        factor = max(1, round(cfg.route_cell_km / geo.cell_km))
+        self.graph = RouteGraph(model.control != TURKEY, geo.cell_km, factor)
+        self.checkpoint_index = np.flatnonzero(self.kind == CHECKPOINT)
+        self.crossing_index = int(np.flatnonzero(self.kind == CROSSING)[0])
+        self.camp_index = np.flatnonzero(self.kind == CAMP)
+        self.town_index = np.flatnonzero(self.kind == TOWN)
         self.route_km = np.zeros((geo.shape[0] * geo.shape[1], len(kinds)))
         self.travel_days = np.ones_like(self.route_km, dtype=np.int64)
         self.fallback_cell = np.asarray(self.flat_cell)
@@ -184,56 +191,48 @@ class DestinationTable:
         geo = m.geo
         cfg = m.config.civilians
         control = m.control
-        passable = control != TURKEY
         cost = np.ones(control.shape)
         cost[control == GOVERNMENT] = cfg.government_area_cost
-        from sim.mechanisms.combat import front_cells  # local: avoid a cycle at import
-
-        cost[front_cells(control)] = cfg.front_cost
-        dist = cost_distance_km(passable, cost, geo.cell_km, self.cells)
-        self.route_km = dist.reshape(len(self.cells), -1).T
+        cost[m.front_mask] = cfg.front_cost
+        # Camps and towns that fell take nobody, so their routes are not needed until
+        # they change hands again (which triggers another refresh).
+        held = np.isin(control.ravel()[self.flat_cell], (HTS, NLF))
+        needed = np.flatnonzero(held | (self.kind == CHECKPOINT) | (self.kind == CROSSING))
+        dist = self.graph.distances(cost, [self.cells[j] for j in needed])
+        self.route_km[:] = np.inf
+        self.route_km[:, needed] = dist.reshape(len(needed), -1).T
         speed = cfg.speed_km_per_day
         days = np.ceil(np.where(np.isfinite(self.route_km), self.route_km, 0.0) / speed)
         self.travel_days = np.clip(days, 1, MAX_TRAVEL_DAYS - 1).astype(np.int64)
         # People who cannot reach a place (it fell, or gave up) shelter at the nearest
         # opposition-held cell to it.
-        opposition = ((control == HTS) | (control == NLF)).ravel()
-        opp_idx = np.flatnonzero(opposition)
-        if opp_idx.size:
-            rows, cols = geo.shape
-            orow, ocol = np.divmod(opp_idx, cols)
-            for j, (r, c) in enumerate(self.cells):
-                k = int(np.argmin((orow - r) ** 2 + (ocol - c) ** 2))
-                self.fallback_cell[j] = opp_idx[k]
+        if m.opposition_mask.any():
+            nearest_r, nearest_c = ndimage.distance_transform_edt(
+                ~m.opposition_mask, return_distances=False, return_indices=True
+            )
+            rows, cols = zip(*self.cells, strict=True)
+            self.fallback_cell = nearest_r[rows, cols] * geo.shape[1] + nearest_c[rows, cols]
 
     def available(self) -> np.ndarray:
-        """Bool ``(n_destinations,)``: which places take people today."""
+        """Which places take people today: bool ``(n_destinations,)``."""
         m = self.model
-        flat_control = m.control.ravel()[self.flat_cell]
-        ok = np.isin(flat_control, (HTS, NLF))
-        for i, cp in enumerate(m.checkpoints):
-            ok[self._index(CHECKPOINT, i)] = cp.is_open
-        ok[self._index(CROSSING, 0)] = m.crossing.policy != "sealed"
+        ok = np.isin(m.control.ravel()[self.flat_cell], (HTS, NLF))
+        ok[self.checkpoint_index] = [cp.is_open for cp in m.checkpoints]
+        ok[self.crossing_index] = m.crossing.policy != "sealed"
         return ok
-
-    def _index(self, kind: int, i: int) -> int:
-        return int(np.flatnonzero(self.kind == kind)[i])
 
     def fill(self) -> np.ndarray:
         """How full each place is (0 = empty, 1 = at capacity), ``(n_destinations,)``."""
         m = self.model
         fill = np.zeros(len(self.kind))
-        shelter = m.displaced.sheltering.ravel()
-        for j, kind in enumerate(self.kind):
-            if kind == CAMP:
-                camp = m.camps[j]
-                fill[j] = camp.population / max(camp.capacity_people, 1)
-            elif kind == TOWN:
-                fill[j] = shelter[self.flat_cell[j]] / self.town_host_capacity[j]
-        for i, cp in enumerate(m.checkpoints):
-            fill[self._index(CHECKPOINT, i)] = cp.queue / max(7 * cp.config.capacity_per_day, 1)
-        quota = m.crossing.capacity_today()
-        fill[self._index(CROSSING, 0)] = m.crossing.queue / max(7 * min(quota, 10**9), 1)
+        fill[self.camp_index] = [c.population / max(c.capacity_people, 1) for c in m.camps]
+        shelter = m.displaced.sheltering.ravel()[self.flat_cell[self.town_index]]
+        fill[self.town_index] = shelter / self.town_host_capacity[self.town_index]
+        fill[self.checkpoint_index] = [
+            cp.queue / max(7 * cp.config.capacity_per_day, 1) for cp in m.checkpoints
+        ]
+        quota = min(m.crossing.capacity_today(), 10**9)
+        fill[self.crossing_index] = m.crossing.queue / max(7 * quota, 1)
         return fill
 
     def shares(self, origins: np.ndarray) -> np.ndarray:

@@ -1,50 +1,106 @@
-"""Cost-distance routes over the grid (Dijkstra on an 8-neighbour cell graph)."""
+"""Cost-distance routes over the grid (Dijkstra on an 8-neighbour cell graph).
+
+Routes can be computed on a coarser graph than the model grid (``factor`` model cells
+per routing cell on a side): a route's length is then known to about one routing cell,
+and the cost of a refresh no longer grows with the model's resolution.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 _STEPS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, np.sqrt(2.0)), (1, -1, np.sqrt(2.0)))
 
 
-def cost_distance_km(
-    passable: np.ndarray, cell_cost: np.ndarray, cell_km: float, sources: list[tuple[int, int]]
-) -> np.ndarray:
-    """Least-cost route length from each source to every cell.
+def _blocks(a: np.ndarray, factor: int, fill: float) -> np.ndarray:
+    """View ``a`` as ``(rows/f, cols/f, f, f)`` blocks, padding with ``fill``."""
+    rows, cols = a.shape
+    pr, pc = -rows % factor, -cols % factor
+    padded = np.pad(a, ((0, pr), (0, pc)), constant_values=fill)
+    r, c = padded.shape
+    return padded.reshape(r // factor, factor, c // factor, factor).swapaxes(1, 2)
+
+
+class RouteGraph:
+    """The 8-neighbour graph of passable cells; edge costs change, the edges do not.
 
     Args:
-        passable: bool ``(rows, cols)``; impassable cells have no edges.
-        cell_cost: Cost multiplier per cell (>= 1); an edge costs its length times the mean
-            of its two cells' multipliers.
-        cell_km: Cell side, km.
-        sources: ``(row, col)`` of each source; a source is passable for its own routes.
-
-    Returns:
-        ``(n_sources, rows, cols)`` cost-weighted km; ``inf`` where unreachable.
+        passable: bool ``(rows, cols)`` on the model grid; impassable cells have no edges.
+        cell_km: Model cell side, km.
+        factor: Model cells per routing cell on a side (1 = route on the model grid).
     """
-    rows, cols = passable.shape
+
+    def __init__(self, passable: np.ndarray, cell_km: float, factor: int = 1):
+        self.shape = passable.shape
+        self.factor = max(1, int(factor))
+        self.passable_fine = passable
+        coarse = _blocks(passable, self.factor, False).any(axis=(2, 3))
+        self.coarse_shape = coarse.shape
+        rows, cols = coarse.shape
+        step_km = cell_km * self.factor
+        index = np.arange(rows * cols).reshape(rows, cols)
+        heads, tails, lengths = [], [], []
+        for dr, dc, length in _STEPS:
+            c0, c1 = max(0, -dc), cols - max(0, dc)
+            a = (slice(0, rows - dr), slice(c0, c1))
+            b = (slice(dr, rows), slice(c0 + dc, c1 + dc))
+            both = coarse[a] & coarse[b]
+            heads.append(index[a][both])
+            tails.append(index[b][both])
+            lengths.append(np.full(int(both.sum()), step_km * length))
+        h, t, km = np.concatenate(heads), np.concatenate(tails), np.concatenate(lengths)
+        # Both directions, sorted once into CSR order; later only the data changes.
+        frm, to, km = np.concatenate([h, t]), np.concatenate([t, h]), np.concatenate([km, km])
+        order = np.lexsort((to, frm))
+        self._from, self._to, self._km = frm[order], to[order], km[order]
+        indptr = np.zeros(rows * cols + 1, dtype=np.int64)
+        np.add.at(indptr, self._from + 1, 1)
+        self._indptr = np.cumsum(indptr)
+
+    def distances(self, cell_cost: np.ndarray, sources: list[tuple[int, int]]) -> np.ndarray:
+        """Least-cost route length (cost-weighted km) from each source to every cell.
+
+        Args:
+            cell_cost: Cost multiplier per model cell (>= 1); an edge costs its length
+                times the mean of its two (routing) cells' multipliers, a routing cell's
+                multiplier being the mean over its passable model cells.
+            sources: ``(row, col)`` of each source on the model grid.
+
+        Returns:
+            ``(n_sources, rows, cols)`` on the model grid; ``inf`` where unreachable.
+        """
+        rows, cols = self.shape
+        if not sources:
+            return np.zeros((0, rows, cols))
+        f = self.factor
+        if f == 1:
+            coarse_cost = cell_cost.ravel()
+        else:
+            cost = np.where(self.passable_fine, cell_cost, 0.0)
+            total = _blocks(cost, f, 0.0).sum(axis=(2, 3))
+            count = _blocks(self.passable_fine, f, False).sum(axis=(2, 3))
+            coarse_cost = (total / np.maximum(count, 1)).ravel()
+        weights = self._km * 0.5 * (coarse_cost[self._from] + coarse_cost[self._to])
+        n = self.coarse_shape[0] * self.coarse_shape[1]
+        graph = csr_matrix((weights, self._to, self._indptr), shape=(n, n))
+        src = [(r // f) * self.coarse_shape[1] + (c // f) for r, c in sources]
+        dist = dijkstra(graph, directed=True, indices=src).reshape(len(sources), *self.coarse_shape)
+        if f > 1:
+            dist = np.repeat(np.repeat(dist, f, axis=1), f, axis=2)[:, :rows, :cols]
+        return np.where(self.passable_fine[None, ...], dist, np.inf)
+
+
+def cost_distance_km(
+    passable: np.ndarray,
+    cell_cost: np.ndarray,
+    cell_km: float,
+    sources: list[tuple[int, int]],
+    factor: int = 1,
+) -> np.ndarray:
+    """One-off least-cost distances; see :class:`RouteGraph` (sources are made passable)."""
     ok = passable.copy()
     for r, c in sources:
         ok[r, c] = True
-    index = np.arange(rows * cols).reshape(rows, cols)
-    heads, tails, weights = [], [], []
-    for dr, dc, length in _STEPS:
-        r0, r1 = 0, rows - dr
-        c0, c1 = max(0, -dc), cols - max(0, dc)
-        a = (slice(r0, r1), slice(c0, c1))
-        b = (slice(r0 + dr, r1 + dr), slice(c0 + dc, c1 + dc))
-        both = ok[a] & ok[b]
-        heads.append(index[a][both])
-        tails.append(index[b][both])
-        weights.append(cell_km * length * 0.5 * (cell_cost[a][both] + cell_cost[b][both]))
-    graph = coo_matrix(
-        (np.concatenate(weights), (np.concatenate(heads), np.concatenate(tails))),
-        shape=(rows * cols, rows * cols),
-    ).tocsr()
-    if not sources:
-        return np.zeros((0, rows, cols))
-    src = [r * cols + c for r, c in sources]
-    dist = dijkstra(graph, directed=False, indices=src)
-    return dist.reshape(len(sources), rows, cols)
+    return RouteGraph(ok, cell_km, factor).distances(cell_cost, sources)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,25 +60,35 @@ def format_key(path: KeyPath) -> str:
     return out
 
 
-_KEY_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_KEY_FULL = re.compile(rf"{_NAME}(\[\d+\])*(\.{_NAME}(\[\d+\])*)*")
+_KEY_PART = re.compile(rf"({_NAME})|\[(\d+)\]")
 
 
 def parse_key(text: str) -> KeyPath:
     """Parse ``a.b[2].c`` into ``("a", "b", 2, "c")``; raise ValueError when malformed."""
-    parts: list[str | int] = []
-    pos = 0
     text = text.strip()
-    while pos < len(text):
-        if parts and text[pos] == ".":
-            pos += 1
-        m = _KEY_RE.match(text, pos)
-        if not m:
-            raise ValueError(f"cannot read key {text!r} at character {pos + 1}")
-        parts.append(m.group(1) if m.group(1) else int(m.group(2)))
-        pos = m.end()
-    if not parts or not isinstance(parts[0], str):
-        raise ValueError(f"cannot read key {text!r}")
-    return tuple(parts)
+    if not _KEY_FULL.fullmatch(text):
+        raise ValueError(f"cannot read key {text!r} (expected a form like a.b[0].c)")
+    return tuple(m.group(1) if m.group(1) else int(m.group(2)) for m in _KEY_PART.finditer(text))
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that dates stay strings for the schema to check.
+
+    PyYAML would turn ``2019-02-30`` into a crash rather than a located error.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _yaml_value(text: str) -> Any:
+    """Parse one YAML value (for --set) with the same rules as scenario files."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
 
 def _line_map(node: yaml.Node, path: KeyPath, file: str, out: dict[KeyPath, Origin]) -> None:
@@ -102,8 +113,8 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[KeyPath, Origin]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem(name, None, "", f"cannot read file ({exc})")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader is safe
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -144,7 +155,7 @@ def _read_with_extends(
     if not isinstance(parent, str):
         line = lines.get(("extends",), (str(path), None))[1]
         raise ScenarioError([Problem(str(path), line, "extends", "expected a file name")])
-    parent_path = path.parent / parent
+    parent_path = Path(os.path.normpath(path.parent / parent))
     if not parent_path.exists():
         line = lines.get(("extends",), (str(path), None))[1]
         raise ScenarioError([Problem(str(path), line, "extends", f"file not found: {parent_path}")])
@@ -193,6 +204,28 @@ def set_key(data: dict[str, Any], key: KeyPath, value: Any) -> None:
     node[last] = value
 
 
+def _fill_default_lists(data: dict[str, Any], key: KeyPath) -> None:
+    """Copy schema defaults into ``data`` where ``key`` indexes a list the file left out.
+
+    So that ``--set checkpoints[0].capacity_per_day=5`` works on the default checkpoints.
+    """
+    for i in range(len(key) - 1):
+        if isinstance(key[i + 1], int) and _get(data, key[: i + 1]) is None:
+            owner = _model_at(key[:i])
+            field = owner.model_fields.get(key[i]) if owner is not None else None
+            if field is None:
+                return
+            default = field.get_default(call_default_factory=True)
+            if isinstance(default, list):
+                dumped = [
+                    v.model_dump(mode="python") if isinstance(v, BaseModel) else v for v in default
+                ]
+                try:
+                    set_key(data, key[: i + 1], dumped)
+                except KeyError:
+                    return
+
+
 def parse_override(text: str) -> tuple[KeyPath, Any]:
     """Split ``key.path=value`` and parse the value as YAML (so ``[]`` is an empty list)."""
     if "=" not in text:
@@ -200,7 +233,7 @@ def parse_override(text: str) -> tuple[KeyPath, Any]:
     key_text, value_text = text.split("=", 1)
     key = parse_key(key_text)
     try:
-        value = yaml.safe_load(value_text) if value_text.strip() else None
+        value = _yaml_value(value_text) if value_text.strip() else None
     except yaml.YAMLError as exc:
         raise ValueError(f"value {value_text!r} is not valid YAML ({exc})") from None
     return key, value
@@ -247,6 +280,8 @@ def _describe(error: dict[str, Any]) -> str:
         return "unknown key"
     if kind == "missing":
         return "required key is missing"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
     got = error.get("input")
     got_text = type(got).__name__ if isinstance(got, (dict, list)) else repr(got)
     return f"{msg[0].lower()}{msg[1:]} (got {got_text})"
@@ -335,6 +370,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     for text in overrides:
         try:
             key, value = parse_override(text)
+            _fill_default_lists(data, key)
             set_key(data, key, value)
         except (ValueError, KeyError) as exc:
             problems.append(Problem("--set", None, text.split("=", 1)[0], str(exc.args[0])))

@@ -551,6 +551,13 @@ class CiviliansConfig(_Section):
         8.0, ge=1, description="Route cost multiplier through government-held cells."
     )
     front_cost: float = Field(3.0, ge=1, description="Route cost multiplier on front cells.")
+    route_cell_km: float = Field(
+        4.0,
+        ge=1.0,
+        le=20.0,
+        description="Routes are computed on cells about this size (a whole number of model "
+        "cells); route lengths are known to about one such cell (model choice, for speed).",
+    )
 
 
 class ScriptedEvent(_Section):

@@ -1,0 +1,272 @@
+"""The ``idlib-sim`` command line, called in-process (and once as the installed script)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim.cli import main
+from sim.world.loader import load_scenario, scenario_hash
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = REPO / "scenarios"
+DEFAULT = SCENARIOS / "default.yaml"
+RUN_FILES = (
+    "timeseries.csv",
+    "events.csv",
+    "summary.json",
+    "scenario.yaml",
+    "camps.csv",
+    "checkpoints.csv",
+)
+FAST = ["--set", "grid.cell_km=4", "--no-plots", "--quiet"]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_bad_input(code: int, out: str, err: str) -> list[str]:
+    assert code == 2
+    assert "Traceback" not in out + err
+    lines = err.splitlines()
+    assert lines
+    assert all(line.startswith("error: ") for line in lines), lines
+    return lines
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def bad_scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: bad\nturkey:\n  crisis_treshold_people: 5\n", encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ validate
+
+
+def test_validate_all_shipped_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted(SCENARIOS.glob("*.yaml"))
+    assert files
+    code, out, err = run_cli(capsys, ["validate", *map(str, files)])
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == len(files)
+    for path, line in zip(files, lines, strict=True):
+        assert line.startswith(f"ok: {path} ")
+
+
+BAD_FILES = {
+    "misspelled_key": "name: x\nturkey:\n  crisis_treshold_people: 5\n",
+    "string_for_number": "name: x\ndays: lots\n",
+    "yaml_syntax": "name: x\nbad: a: b\n",
+    "python_tag": "name: x\nseed: !!python/object/apply:os.getpid []\n",
+    "not_a_mapping": "- just\n- a list\n",
+    "bad_date": "name: x\nstart_date: 2019-02-30\n",
+    "bad_event": "name: x\ndays: 5\nevents:\n  - day: 9\n    set: {grid.cell_km: 3}\n",
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_validate_bad_file(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(BAD_FILES[case], encoding="utf-8")
+    lines = assert_bad_input(*run_cli(capsys, ["validate", str(path)]))
+    assert all(line.startswith(f"error: {path}") for line in lines)
+
+
+def test_validate_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.yaml"
+    [line] = assert_bad_input(*run_cli(capsys, ["validate", str(missing)]))
+    assert line.startswith(f"error: {missing}: ")
+    assert "not found" in line
+
+
+def test_validate_bad_set(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["validate", str(DEFAULT), "--set", "border.policy=closed"]
+    [line] = assert_bad_input(*run_cli(capsys, argv))
+    assert line.startswith("error: --set: border.policy: ")
+
+
+def test_validate_reports_good_and_bad_files(
+    bad_scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(capsys, ["validate", str(DEFAULT), str(bad_scenario)])
+    [line] = assert_bad_input(code, out, err)
+    assert line.startswith(f"error: {bad_scenario}:3: turkey.crisis_treshold_people: ")
+    assert out.startswith(f"ok: {DEFAULT} ")
+
+
+def test_scenarios_lists_shipped_files(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, ["scenarios", "--dir", str(SCENARIOS)])
+    assert (code, err) == (0, "")
+    listed = [line.split()[0] for line in out.splitlines()]
+    assert listed == [str(p) for p in sorted(SCENARIOS.glob("*.yaml"))]
+
+
+def test_scenarios_keys_lists_schema_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, ["scenarios", "--keys"])
+    assert code == 0
+    for key in ("turkey.crisis_threshold_people", "border.policy", "grid.cell_km"):
+        assert key in out
+
+
+# ------------------------------------------------------------------ help
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"]])
+def test_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--set" in out
+    assert "--seed" in out
+
+
+# ------------------------------------------------------------------ run
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--set", "days=lots"], ["--set", "no_equals_sign"], ["--days", "0"]],
+    ids=["bad_file", "bad_set_value", "bad_set_syntax", "bad_days"],
+)
+def test_run_with_bad_input_leaves_no_folder(
+    extra: list[str], bad_scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = bad_scenario if not extra else DEFAULT
+    out = tmp_path / "results" / "run"
+    before = sorted(tmp_path.rglob("*"))
+    assert_bad_input(*run_cli(capsys, ["run", str(scenario), "--out", str(out), *extra, *FAST]))
+    assert not out.exists()
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_run_with_missing_scenario_leaves_no_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    argv = ["run", str(tmp_path / "missing.yaml"), "--out", str(out), *FAST]
+    [line] = assert_bad_input(*run_cli(capsys, argv))
+    assert "not found" in line
+    assert not out.exists()
+
+
+def test_run_refuses_non_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").write_text('{"old": true}\n', encoding="utf-8")
+    (out / "notes.txt").write_text("keep me\n", encoding="utf-8")
+    before = snapshot(out)
+
+    argv = ["run", str(DEFAULT), "--days", "2", "--out", str(out), *FAST]
+    [line] = assert_bad_input(*run_cli(capsys, argv))
+
+    assert str(out) in line
+    assert "--overwrite" in line
+    assert snapshot(out) == before
+
+
+def test_run_refuses_out_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    out.write_text("not a folder\n", encoding="utf-8")
+    argv = ["run", str(DEFAULT), "--days", "2", "--out", str(out), *FAST]
+    assert_bad_input(*run_cli(capsys, argv))
+    assert out.read_text(encoding="utf-8") == "not a folder\n"
+
+
+def test_short_run_writes_the_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    argv = ["run", str(DEFAULT), "--days", "5", "--out", str(out), *FAST]
+    code, stdout, stderr = run_cli(capsys, argv)
+    assert (code, stdout) == (0, "")
+    assert "Traceback" not in stderr
+
+    assert {p.name for p in out.iterdir()} == set(RUN_FILES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no partial folder left
+
+    rows = read_csv(out / "timeseries.csv")
+    assert [int(r["day"]) for r in rows] == list(range(6))
+    assert rows[0]["date"] == "2019-04-29"
+
+    resolved = yaml.safe_load((out / "scenario.yaml").read_text(encoding="utf-8"))
+    assert resolved["days"] == 5
+    assert resolved["grid"]["cell_km"] == 4
+
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["days"] == 5
+    assert summary["seed"] == load_scenario(DEFAULT).seed
+    written = load_scenario(out / "scenario.yaml")
+    assert summary["provenance"]["scenario_hash_sha256"] == scenario_hash(written)
+
+    camps = read_csv(out / "camps.csv")
+    assert {r["camp"] for r in camps} == {c["name"] for c in resolved["camps"]}
+    assert {int(r["day"]) for r in camps} <= set(range(6))
+    assert list(read_csv(out / "events.csv")[0]) == [
+        "day",
+        "date",
+        "actor",
+        "kind",
+        "detail",
+        "reason",
+    ]
+    checkpoints = read_csv(out / "checkpoints.csv")
+    assert {r["checkpoint"] for r in checkpoints} == {c["name"] for c in resolved["checkpoints"]}
+
+
+def test_run_overwrite_replaces_folder_and_records_seed_and_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "stale.txt").write_text("old\n", encoding="utf-8")
+    argv = ["run", str(DEFAULT), "--days", "2", "--seed", "7", "--out", str(out), "--overwrite"]
+    code, _, err = run_cli(capsys, [*argv, "--set", "border.policy=open", *FAST])
+    assert code == 0, err
+
+    assert not (out / "stale.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["seed"], summary["days"]) == (7, 2)
+    resolved = yaml.safe_load((out / "scenario.yaml").read_text(encoding="utf-8"))
+    assert (resolved["seed"], resolved["border"]["policy"]) == (7, "open")
+    assert len(read_csv(out / "timeseries.csv")) == 3
+
+
+# ------------------------------------------------------------------ installed script
+
+
+def test_console_script_reports_bad_file_without_traceback(bad_scenario: Path) -> None:
+    script = Path(sys.executable).parent / "idlib-sim"
+    assert script.exists()
+    result = subprocess.run(
+        [str(script), "validate", str(bad_scenario)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: {bad_scenario}:3: turkey.crisis_treshold_people: ")
