@@ -63,7 +63,25 @@ def _default_text(field: Any) -> str:
     return "null" if value is None else str(value)
 
 
-def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str, str]]:
+_SOURCE_MARKS = (".json", ".csv", "OCHA", "SOHR", "OHCHR", "escalation_ladder")
+
+
+def _basis(field: Any, inner: type[BaseModel] | None) -> str:
+    """Where a default comes from: sourced, estimate, setting or neutral."""
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if "basis" in extra:
+        return str(extra["basis"])
+    if inner is not None:
+        return ""
+    text = field.description or ""
+    if "estimate" in text:
+        return "estimate"
+    if any(mark in text for mark in _SOURCE_MARKS):
+        return "sourced"
+    return "estimate"
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, ...]]:
     rows = []
     for name, field in model.model_fields.items():
         key = f"{prefix}{name}"
@@ -72,7 +90,16 @@ def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str,
         text = field.description or ""
         if not text and inner is not None and inner.__doc__:
             text = inner.__doc__.strip().splitlines()[0]
-        rows.append((key, _type_name(field.annotation), _default_text(field), _range(field), text))
+        rows.append(
+            (
+                key,
+                _type_name(field.annotation),
+                _default_text(field),
+                _range(field),
+                _basis(field, inner),
+                text,
+            )
+        )
         if inner is not None:
             rows.extend(_rows(inner, f"{key}[]." if is_list else f"{key}."))
     return rows
@@ -80,9 +107,12 @@ def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str,
 
 def key_reference() -> str:
     """Markdown table of every scenario key: type, default, allowed range, meaning."""
-    lines = ["| key | type | default | range | meaning |", "|---|---|---|---|---|"]
-    for key, kind, default, rng, text in _rows(Scenario, ""):
-        lines.append(f"| `{key}` | {kind} | {default} | {rng} | {text} |")
+    lines = [
+        "| key | type | default | range | basis | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, kind, default, rng, basis, text in _rows(Scenario, ""):
+        lines.append(f"| `{key}` | {kind} | {default} | {rng} | {basis} | {text} |")
     return "\n".join(lines)
 
 

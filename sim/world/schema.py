@@ -14,6 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 BorderPolicy = Literal["sealed", "quota", "open"]
 
+#: Marks a key that is a user's choice rather than a model parameter (reference "basis").
+SETTING = {"basis": "setting"}
+#: Marks a rung effect whose default means "no effect".
+NEUTRAL = {"basis": "neutral default"}
+
 
 class _Section(BaseModel):
     """Base for all scenario sections: unknown keys are errors, values are re-validated."""
@@ -24,15 +29,21 @@ class _Section(BaseModel):
 class Place(_Section):
     """A named point on the map."""
 
-    name: str = Field(description="Display name.")
-    lat: float = Field(ge=34.5, le=37.0, description="Latitude, degrees north (WGS84).")
-    lon: float = Field(ge=35.5, le=38.0, description="Longitude, degrees east (WGS84).")
+    name: str = Field(description="Display name.", json_schema_extra=SETTING)
+    lat: float = Field(
+        ge=34.5, le=37.0, description="Latitude, degrees north (WGS84).", json_schema_extra=SETTING
+    )
+    lon: float = Field(
+        ge=35.5, le=38.0, description="Longitude, degrees east (WGS84).", json_schema_extra=SETTING
+    )
 
 
 class GridConfig(_Section):
     """How Idlib is cut into square cells."""
 
-    cell_km: float = Field(2.0, ge=1.0, le=10.0, description="Cell side, km.")
+    cell_km: float = Field(
+        2.0, ge=1.0, le=10.0, description="Cell side, km.", json_schema_extra=SETTING
+    )
 
 
 class PopulationConfig(_Section):
@@ -65,7 +76,9 @@ class ControlConfig(_Section):
     """How the initial front line splits the map between actors."""
 
     front_line: Literal["2019_05", "2020_03"] = Field(
-        "2019_05", description="Which estimated front line sets initial control."
+        "2019_05",
+        description="Which estimated front line sets initial control.",
+        json_schema_extra=SETTING,
     )
     nlf_front_depth_km: float = Field(
         15.0,
@@ -83,41 +96,77 @@ class ControlConfig(_Section):
 class RungEffects(_Section):
     """What standing on a rung does to the mechanisms. Neutral values do nothing."""
 
-    sortie_multiplier: float = Field(1.0, ge=0.0, le=20.0, description="Times base sorties.")
+    sortie_multiplier: float = Field(
+        1.0, ge=0.0, le=20.0, description="Times base sorties.", json_schema_extra=NEUTRAL
+    )
     offensive_intensity: float = Field(
-        0.0, ge=0.0, le=1.0, description="Government ground offensive, 0 (none) to 1 (all-out)."
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Government ground offensive, 0 (none) to 1 (all-out).",
+        json_schema_extra=NEUTRAL,
     )
     nlf_strength_multiplier: float = Field(
-        1.0, ge=0.1, le=5.0, description="Turkish arms: NLF combat power multiplier."
+        1.0,
+        ge=0.1,
+        le=5.0,
+        description="Turkish arms: NLF combat power multiplier.",
+        json_schema_extra=NEUTRAL,
     )
     deterrence_radius_km: float = Field(
-        0.0, ge=0.0, le=50.0, description="Strikes avoided within this radius of Turkish posts."
+        0.0,
+        ge=0.0,
+        le=50.0,
+        description="Strikes avoided within this radius of Turkish posts.",
+        json_schema_extra=NEUTRAL,
     )
     government_losses_per_day: float = Field(
-        0.0, ge=0.0, le=0.05, description="Turkish fire: share of government strength lost daily."
+        0.0,
+        ge=0.0,
+        le=0.05,
+        description="Turkish fire: share of government strength lost daily.",
+        json_schema_extra=NEUTRAL,
     )
     bombardment_effectiveness_multiplier: float = Field(
-        1.0, ge=0.0, le=2.0, description="Drones, air defence: hazard and deaths per sortie."
+        1.0,
+        ge=0.0,
+        le=2.0,
+        description="Drones, air defence: hazard and deaths per sortie.",
+        json_schema_extra=NEUTRAL,
     )
     border_policy: BorderPolicy | None = Field(
-        None, description="Overrides `border.policy` while on this rung."
+        None, description="Overrides `border.policy` while on this rung.", json_schema_extra=NEUTRAL
     )
     turkish_fire_support: float = Field(
-        0.0, ge=0.0, le=5.0, description="Direct Turkish fire: extra defensive power (share)."
+        0.0,
+        ge=0.0,
+        le=5.0,
+        description="Direct Turkish fire: extra defensive power (share).",
+        json_schema_extra=NEUTRAL,
     )
     strikes_near_turkish_positions: bool = Field(
-        False, description="Russia: ignore Turkish deterrence, expose Turkish troops."
+        False,
+        description="Russia: ignore Turkish deterrence, expose Turkish troops.",
+        json_schema_extra=NEUTRAL,
     )
     troop_exposure: float = Field(
-        1.0, ge=0.0, le=20.0, description="Turkey: troops exposed to strikes near posts."
+        1.0,
+        ge=0.0,
+        le=20.0,
+        description="Turkey: troops exposed to strikes near posts.",
+        json_schema_extra=NEUTRAL,
     )
 
 
 class Rung(_Section):
     """One step of a state's escalation ladder."""
 
-    name: str = Field(description="Short name, used in events.csv.")
-    description: str = Field("", description="Plain-language description for students.")
+    name: str = Field(description="Short name, used in events.csv.", json_schema_extra=SETTING)
+    description: str = Field(
+        "",
+        description="Plain-language description for students.",
+        json_schema_extra=SETTING,
+    )
     enter_at: float = Field(
         0.0, ge=0.0, description="Pressure score (dimensionless) at which the state climbs here."
     )
@@ -247,7 +296,10 @@ class LadderConfig(_Section):
         description="Step down only when pressure < enter_at x (1 - hysteresis).",
     )
     forced_rung: int | None = Field(
-        None, ge=0, description="Hold the state on this rung (for scripted events and teaching)."
+        None,
+        ge=0,
+        description="Hold the state on this rung (for scripted events and teaching).",
+        json_schema_extra=SETTING,
     )
 
 
@@ -322,6 +374,7 @@ class GovernmentConfig(LadderConfig):
         False,
         description="Pace the offensive so that border displacement stays under Turkey's "
         "crisis threshold.",
+        json_schema_extra=SETTING,
     )
     salami_margin: float = Field(
         0.7, gt=0, le=1, description="Share of Turkey's threshold the pacing aims to stay under."
@@ -349,7 +402,9 @@ class CeasefireConfig(_Section):
         3_000, gt=0, description="Government losses (cumulative) that make Moscow accept."
     )
     duration_days: int = Field(365, ge=0, description="How long a reached ceasefire holds.")
-    active: bool = Field(False, description="Force a ceasefire (for scripted events).")
+    active: bool = Field(
+        False, description="Force a ceasefire (for scripted events).", json_schema_extra=SETTING
+    )
 
 
 class TargetWeights(_Section):
@@ -438,9 +493,13 @@ class BorderConfig(_Section):
     """The Turkish border."""
 
     policy: BorderPolicy = Field(
-        "sealed", description="sealed: nobody crosses; quota: up to quota_per_day; open: all."
+        "sealed",
+        description="sealed: nobody crosses; quota: up to quota_per_day; open: all.",
+        json_schema_extra=SETTING,
     )
-    quota_per_day: int = Field(0, ge=0, description="Crossings a day under `quota`.")
+    quota_per_day: int = Field(
+        0, ge=0, description="Crossings a day under `quota`.", json_schema_extra=SETTING
+    )
     crossing: Place = Field(
         default_factory=lambda: Place(name="Bab al-Hawa", lat=36.230639, lon=36.692639),
         description="Where people queue to cross (places.csv).",
@@ -454,7 +513,9 @@ class Checkpoint(Place):
     """A crossing into government-held areas."""
 
     open_from_day: int = Field(0, ge=0, description="First day it lets people through.")
-    close_from_day: int | None = Field(None, ge=0, description="First day it is shut again.")
+    close_from_day: int | None = Field(
+        None, ge=0, description="First day it is shut again.", json_schema_extra=SETTING
+    )
     capacity_per_day: int = Field(0, ge=0, description="People it lets through a day.")
 
 
@@ -543,7 +604,9 @@ class CiviliansConfig(_Section):
         2.0, ge=0, description="Disutility per unit of perceived risk at the destination."
     )
     crowding_weight: float = Field(2.0, ge=0, description="Disutility per unit of fill.")
-    soft_camp_capacity: bool = Field(False, description="Let camps overfill.")
+    soft_camp_capacity: bool = Field(
+        False, description="Let camps overfill.", json_schema_extra=SETTING
+    )
     queue_giveup_per_day: float = Field(
         0.1, ge=0, le=1, description="Share of a closed queue that gives up each day."
     )
@@ -557,18 +620,27 @@ class CiviliansConfig(_Section):
         le=20.0,
         description="Routes are computed on cells about this size (a whole number of model "
         "cells); route lengths are known to about one such cell (model choice, for speed).",
+        json_schema_extra=SETTING,
     )
 
 
 class ScriptedEvent(_Section):
     """A scenario change on a given day, for history and teaching."""
 
-    day: int | None = Field(None, ge=0, description="Day it happens (day 0 = start_date).")
-    date: dt.date | None = Field(None, description="Or the date it happens.")
-    set: dict[str, Any] = Field(
-        default_factory=dict, description="Dotted keys and their new values."
+    day: int | None = Field(
+        None, ge=0, description="Day it happens (day 0 = start_date).", json_schema_extra=SETTING
     )
-    note: str = Field("", description="Why, in words (goes into events.csv).")
+    date: dt.date | None = Field(
+        None, description="Or the date it happens.", json_schema_extra=SETTING
+    )
+    set: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Dotted keys and their new values.",
+        json_schema_extra=SETTING,
+    )
+    note: str = Field(
+        "", description="Why, in words (goes into events.csv).", json_schema_extra=SETTING
+    )
 
     @model_validator(mode="after")
     def _one_when(self) -> ScriptedEvent:
@@ -582,10 +654,16 @@ class ScriptedEvent(_Section):
 class Scenario(_Section):
     """A complete scenario: what a run needs, defaults filled in."""
 
-    name: str = Field("default", description="Scenario name (output folder, plots).")
-    description: str = Field("", description="What the scenario is about.")
-    days: int = Field(365, ge=1, le=3_650, description="Days to simulate.")
-    seed: int = Field(42, ge=0, le=2**63 - 1, description="Random seed.")
+    name: str = Field(
+        "default", description="Scenario name (output folder, plots).", json_schema_extra=SETTING
+    )
+    description: str = Field(
+        "", description="What the scenario is about.", json_schema_extra=SETTING
+    )
+    days: int = Field(
+        365, ge=1, le=3_650, description="Days to simulate.", json_schema_extra=SETTING
+    )
+    seed: int = Field(42, ge=0, le=2**63 - 1, description="Random seed.", json_schema_extra=SETTING)
     start_date: dt.date = Field(
         dt.date(2019, 4, 29), description="Date of day 0 (the spring 2019 offensive began)."
     )
