@@ -13,6 +13,7 @@ from functools import partial
 
 import mesa
 import numpy as np
+from mesa.agentset import AgentSet
 from mesa.discrete_space import OrthogonalMooreGrid
 from scipy import ndimage
 
@@ -152,6 +153,8 @@ class EscalationModel(mesa.Model):
         self.turkey = Turkey(self)
         self.russia = Russia(self)
         self.government = SyrianGovernment(self)
+        # Turkey decides first, then Russia, then Damascus (AgentSet keeps this order).
+        self.states = AgentSet([self.turkey, self.russia, self.government], random=self.random)
         rebels = config.rebels
         self.government_forces = GovernmentForces(
             self, "government forces", GOVERNMENT, config.government.strength_fighters
@@ -311,7 +314,7 @@ class EscalationModel(mesa.Model):
             self.config = apply_changes(self.config, event.set)
             changes = ", ".join(f"{k} = {v!r}" for k, v in event.set.items())
             self.log_event("scenario", "scripted", changes, event.note or "scripted event")
-        for state in (self.turkey, self.russia, self.government):
+        for state in self.states:
             forced = state.config.forced_rung
             if forced is not None and forced != state.rung:
                 old = state.rung_name
@@ -339,12 +342,7 @@ class EscalationModel(mesa.Model):
         )
 
     def _states_decide(self) -> None:
-        signals = self._signals()
-        for state in (self.turkey, self.russia, self.government):
-            if state.config.forced_rung is None:
-                state.decide(signals)
-            else:
-                state.pressure = state.pressure_now(signals)[0]
+        self.states.do("decide", self._signals())
         cf = self.config.ceasefire
         if (
             not self.ceasefire_active

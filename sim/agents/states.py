@@ -75,10 +75,12 @@ class StateActor(mesa.Agent, ABC):
         """Pressure score and a sentence naming what drives it."""
 
     def decide(self, signals: Signals) -> None:
-        """Move at most one rung, and log why."""
+        """Move at most one rung, and log why (a forced rung only updates the pressure)."""
         ladder = self.config.ladder
         self.rung = min(self.rung, len(ladder) - 1)
         self.pressure, why = self.pressure_now(signals)
+        if self.config.forced_rung is not None:
+            return
         day = self.model.day
         new = decide_rung(
             self.rung,
