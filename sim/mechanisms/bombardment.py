@@ -75,7 +75,12 @@ def civilian_deaths(
 ) -> np.ndarray:
     """Deaths among ``people`` (int, any leading shape matching ``impact``'s trailing shape).
 
-    Each person dies with probability ``1 - exp(-lethality * impact)`` independently.
+    Each person dies with probability ``1 - exp(-lethality * impact)`` independently;
+    only struck cells (``impact > 0``) are drawn, since elsewhere the chance is zero.
     """
-    p = -np.expm1(-lethality * impact)
-    return rng.binomial(people, np.broadcast_to(p, people.shape))
+    deaths = np.zeros_like(people)
+    struck = impact > 0
+    if lethality > 0 and struck.any():
+        p = -np.expm1(-lethality * impact[struck])
+        deaths[..., struck] = rng.binomial(people[..., struck], p)
+    return deaths
