@@ -477,15 +477,14 @@ class EscalationModel(mesa.Model):
             cfg.memory_decay_per_day,
         )
         origins = np.flatnonzero(present)
-        shares = table.shares(origins)
         can_go = np.zeros(present.size, dtype=bool)
-        can_go[origins] = shares.sum(axis=1) > 0
+        can_go[origins] = table.reachable(origins)
         can_go = can_go.reshape(present.shape)
         left = self.residents.leave(can_go)
         moved = self.displaced.move_on(can_go)
         self.displaced_cumulative += int(left.sum())
         self.displacement_movements += int(left.sum()) + int(moved.sum())
-        self.displaced.depart(left + moved, origins, shares, table)
+        self.displaced.depart(left + moved, table)
 
     def _arrive(self, arrived: np.ndarray) -> None:
         """Hand today's arrivals to camps, towns, checkpoint queues and the border queue."""

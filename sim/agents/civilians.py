@@ -235,17 +235,25 @@ class DestinationTable:
         fill[self.crossing_index] = m.crossing.queue / max(7 * quota, 1)
         return fill
 
+    def _blocked(self, origins: np.ndarray) -> np.ndarray:
+        """Closed, unreachable, or where they already are: bool ``(n, J)``."""
+        route = self.route_km[origins]
+        blocked = ~self.available()[None, :] | ~np.isfinite(route)
+        blocked |= self.flat_cell[None, :] == origins[:, None]
+        return blocked
+
+    def reachable(self, origins: np.ndarray) -> np.ndarray:
+        """Whether somewhere open can be reached from each given flat cell: bool ``(n,)``."""
+        return ~self._blocked(origins).all(axis=1)
+
     def shares(self, origins: np.ndarray) -> np.ndarray:
         """Destination choice shares for people leaving the given flat cells, ``(n, J)``."""
         m = self.model
         cfg = m.config.civilians
         risk_at = m.risk.ravel()[self.flat_cell]
         base = self.pull - cfg.danger_weight * risk_at - cfg.crowding_weight * self.fill()
-        route = self.route_km[origins]
-        utility = base[None, :] - cfg.distance_cost_per_km * route
-        blocked = ~self.available()[None, :] | ~np.isfinite(route)
-        blocked |= self.flat_cell[None, :] == origins[:, None]  # not where they already are
-        utility = np.where(blocked, -np.inf, utility)
+        utility = base[None, :] - cfg.distance_cost_per_km * self.route_km[origins]
+        utility = np.where(self._blocked(origins), -np.inf, utility)
         return disp.choice_probabilities(utility)
 
 
@@ -302,28 +310,19 @@ class DisplacedPeople(mesa.Agent):
         self.moved_on_today = movers
         return movers
 
-    def depart(
-        self,
-        departures: np.ndarray,
-        origins: np.ndarray,
-        shares: np.ndarray,
-        table: DestinationTable,
-    ) -> None:
+    def depart(self, departures: np.ndarray, table: DestinationTable) -> None:
         """Send people leaving each cell toward destinations chosen by multinomial logit.
 
         Args:
             departures: People leaving each cell today, ``(rows, cols)`` int.
-            origins: Flat indices of the cells ``shares`` describes, ``(n,)``.
-            shares: Destination shares of those cells, ``(n, J)``.
-            table: The destination table (travel times).
+            table: Where they can go (choice shares and travel times).
         """
         m = self.model
-        leaving = departures.ravel()[origins]
-        keep = leaving > 0
-        if not keep.any():
+        origins = np.flatnonzero(departures)
+        if origins.size == 0:
             return
-        origins, shares = origins[keep], shares[keep]
-        counts = disp.split_among(m.rng, leaving[keep], shares)
+        shares = table.shares(origins)
+        counts = disp.split_among(m.rng, departures.ravel()[origins], shares)
         arrive = (m.day + table.travel_days[origins]) % MAX_TRAVEL_DAYS
         cols = np.broadcast_to(np.arange(shares.shape[1]), counts.shape)
         np.add.at(self.transit, (arrive.ravel(), cols.ravel()), counts.ravel())
