@@ -33,7 +33,7 @@ from sim.agents.civilians import (
 from sim.agents.states import Russia, Signals, SyrianGovernment, Turkey
 from sim.mechanisms import bombardment as bomb
 from sim.mechanisms import displacement as disp
-from sim.mechanisms.combat import front_cells
+from sim.mechanisms.combat import exposed_government_cells, front_cells
 from sim.world.geography import (
     CONTROL_NAMES,
     GOVERNMENT,
@@ -431,6 +431,7 @@ class EscalationModel(mesa.Model):
         control = self.control
         self.opposition_mask = (control == HTS) | (control == NLF)
         self.front_mask = front_cells(control)
+        self.exposed_government_mask = exposed_government_cells(control)
         self.distance_to_government_km = (
             ndimage.distance_transform_edt(control != GOVERNMENT) * self.geo.cell_km
         )

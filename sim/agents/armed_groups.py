@@ -148,7 +148,7 @@ class RebelAlliance(mesa.Agent):
         m = self.model
         cfg = m.config.combat
         hot = (
-            combat.exposed_government_cells(m.control)
+            m.exposed_government_mask
             & (m.day - m.captured_day <= cfg.counterattack_window_days)
             & (m.last_owner != GOVERNMENT)
         )

@@ -17,7 +17,7 @@ from scipy import ndimage
 
 from sim.mechanisms import displacement as disp
 from sim.mechanisms.routing import RouteGraph
-from sim.world.geography import GOVERNMENT, HTS, NLF, TURKEY
+from sim.world.geography import GOVERNMENT, TURKEY
 
 if TYPE_CHECKING:
     from sim.model import EscalationModel
@@ -196,7 +196,7 @@ class DestinationTable:
         cost[m.front_mask] = cfg.front_cost
         # Camps and towns that fell take nobody, so their routes are not needed until
         # they change hands again (which triggers another refresh).
-        held = np.isin(control.ravel()[self.flat_cell], (HTS, NLF))
+        held = m.opposition_mask.ravel()[self.flat_cell]
         needed = np.flatnonzero(held | (self.kind == CHECKPOINT) | (self.kind == CROSSING))
         dist = self.graph.distances(cost, [self.cells[j] for j in needed])
         self.route_km[:] = np.inf
@@ -216,7 +216,7 @@ class DestinationTable:
     def available(self) -> np.ndarray:
         """Which places take people today: bool ``(n_destinations,)``."""
         m = self.model
-        ok = np.isin(m.control.ravel()[self.flat_cell], (HTS, NLF))
+        ok = m.opposition_mask.ravel()[self.flat_cell]
         ok[self.checkpoint_index] = [cp.is_open for cp in m.checkpoints]
         ok[self.crossing_index] = m.crossing.policy != "sealed"
         return ok
@@ -324,8 +324,13 @@ class DisplacedPeople(mesa.Agent):
         shares = table.shares(origins)
         counts = disp.split_among(m.rng, departures.ravel()[origins], shares)
         arrive = (m.day + table.travel_days[origins]) % MAX_TRAVEL_DAYS
-        cols = np.broadcast_to(np.arange(shares.shape[1]), counts.shape)
-        np.add.at(self.transit, (arrive.ravel(), cols.ravel()), counts.ravel())
+        n_dest = shares.shape[1]
+        slot = (arrive * n_dest + np.arange(n_dest)).ravel()
+        self.transit += (
+            np.bincount(slot, weights=counts.ravel(), minlength=self.transit.size)
+            .astype(np.int64)
+            .reshape(self.transit.shape)
+        )
 
     def arrivals(self) -> np.ndarray:
         """Take today's arrivals off the road, ``(n_destinations,)``."""

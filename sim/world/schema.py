@@ -52,7 +52,7 @@ class PopulationConfig(_Section):
     total: int = Field(
         3_000_000,
         ge=1_000,
-        le=20_000_000,
+        le=50_000_000,
         description="People in the opposition-held area at the start (about 3 million in "
         "2019, half of them displaced before; places.csv README).",
     )
