@@ -189,6 +189,7 @@ class EscalationModel(mesa.Model):
         self.displaced_cumulative = 0
         self.displacement_movements = 0
         self._routes_stale = False
+        self._routes_day = 0
 
         days = config.days + 1
         self._opposition_cells = np.zeros(days, dtype=np.int64)
@@ -453,9 +454,11 @@ class EscalationModel(mesa.Model):
     def _civilians_move(self) -> None:
         cfg = self.config.civilians
         table = self.destinations
-        if self._routes_stale:
+        due = self.day - self._routes_day >= cfg.route_refresh_days
+        if self._routes_stale and due:
             table.refresh()
             self._routes_stale = False
+            self._routes_day = self.day
         for cp in self.checkpoints:
             cp.update_status()
         self.crossing.update_policy()

@@ -283,10 +283,16 @@ class Residents(mesa.Agent):
         """
         m = self.model
         cfg = m.config.civilians
-        p = disp.leave_probability(m.risk, self.tolerance, cfg.max_leave_probability_per_day)
-        leavers = m.rng.binomial(self.at_home, p * can_go[None, ...])
-        self.at_home -= leavers
-        self.left_today = leavers.sum(axis=0)
+        # Only cells with people who can go anywhere are drawn (elsewhere nobody leaves).
+        cells = np.flatnonzero(can_go & (self.at_home.sum(axis=0) > 0))
+        flat = self.at_home.reshape(self.at_home.shape[0], -1)
+        risk = m.risk.ravel()[cells]
+        p = disp.leave_probability(risk, self.tolerance, cfg.max_leave_probability_per_day)
+        leavers = m.rng.binomial(flat[:, cells], p)
+        flat[:, cells] -= leavers
+        left = np.zeros(can_go.size, dtype=np.int64)
+        left[cells] = leavers.sum(axis=0)
+        self.left_today = left.reshape(can_go.shape)
         return self.left_today
 
 

@@ -76,10 +76,11 @@ def civilian_deaths(
     """Deaths among ``people`` (int, any leading shape matching ``impact``'s trailing shape).
 
     Each person dies with probability ``1 - exp(-lethality * impact)`` independently;
-    only struck cells (``impact > 0``) are drawn, since elsewhere the chance is zero.
+    only struck, inhabited cells are drawn, since elsewhere nobody can die.
     """
     deaths = np.zeros_like(people)
-    struck = impact > 0
+    inhabited = people.reshape(-1, *impact.shape).sum(axis=0) > 0
+    struck = (impact > 0) & inhabited
     if lethality > 0 and struck.any():
         p = -np.expm1(-lethality * impact[struck])
         deaths[..., struck] = rng.binomial(people[..., struck], p)

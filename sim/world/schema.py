@@ -614,6 +614,13 @@ class CiviliansConfig(_Section):
         8.0, ge=1, description="Route cost multiplier through government-held cells."
     )
     front_cost: float = Field(3.0, ge=1, description="Route cost multiplier on front cells.")
+    route_refresh_days: int = Field(
+        5,
+        ge=1,
+        le=365,
+        description="After control changes, routes are recomputed at most this often: "
+        "people learn of new front lines with some delay (model choice, for speed).",
+    )
     route_cell_km: float = Field(
         4.0,
         ge=1.0,
