@@ -422,7 +422,8 @@ class EscalationModel(mesa.Model):
             self.log_event(
                 "Turkey",
                 "casualties",
-                f"{killed} Turkish soldiers killed near observation posts",
+                f"{killed} Turkish soldier{'s' if killed > 1 else ''} killed near "
+                "observation posts",
                 f"{exposed:.0f} strikes within {EXPOSURE_RADIUS_KM:.0f} km of Turkish posts; "
                 f"Russia on rung '{self.russia.rung_name}'",
             )
