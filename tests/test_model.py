@@ -187,3 +187,13 @@ def test_ground_changes_hands_and_is_logged():
     gov = series(m, "territory_government")
     assert gov[-1] > gov[0]
     assert any(e[3] == "control_change" and e[2] == "government" for e in m.events)
+
+
+def test_russia_and_damascus_do_not_climb_during_a_ceasefire():
+    events = [{"day": 5, "set": {"ceasefire.active": True}, "note": "truce"}]
+    m = run(days=90, events=events, **{"russia.patience_decay_per_day": 0.05})
+    for column in ("russia_rung", "government_rung"):
+        rungs = series(m, column)
+        assert all(b <= a for a, b in zip(rungs[5:], rungs[6:], strict=False)), column
+    free = run(days=90, **{"russia.patience_decay_per_day": 0.05})
+    assert max(series(free, "russia_rung")) > max(series(m, "russia_rung")[5:])

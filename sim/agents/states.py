@@ -42,6 +42,8 @@ class StateActor(mesa.Agent, ABC):
     """
 
     actor_name = "state"
+    #: Whether a ceasefire stops this state from climbing (it may still step down).
+    bound_by_ceasefire = True
 
     def __init__(self, model: EscalationModel):
         super().__init__(model)
@@ -90,7 +92,7 @@ class StateActor(mesa.Agent, ABC):
             self.config.cooldown_days,
             self.config.hysteresis,
         )
-        if new == self.rung:
+        if new == self.rung or (new > self.rung and signals.ceasefire and self.bound_by_ceasefire):
             return
         old_name = self.rung_name
         if new > self.rung:
@@ -114,6 +116,7 @@ class Turkey(StateActor):
     """Turkey: climbs as displacement piles up at its border and its proxies lose ground."""
 
     actor_name = "Turkey"
+    bound_by_ceasefire = False  # Ankara kept reinforcing during truces
 
     @property
     def config(self) -> TurkeyConfig:  # noqa: D102
