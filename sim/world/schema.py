@@ -536,7 +536,11 @@ def default_checkpoints() -> list[Checkpoint]:
 class Camp(Place):
     """A cluster of displacement camps."""
 
-    capacity_people: int = Field(ge=0, description="People it can hold.")
+    capacity_people: int = Field(
+        ge=0,
+        description="People it can hold: arrivals are admitted only below it (a camp may "
+        "start above it, overcrowded, if its initial share is large).",
+    )
     initial_share: float = Field(
         0.0, ge=0, le=1, description="Share of the initially camped population living here."
     )
