@@ -56,10 +56,13 @@ def test_people_leave_bombarded_areas_for_the_border(default_run):
 
 def _bytes(model):
     from sim.model import TIMESERIES_COLUMNS
-    from sim.runs.output import EVENT_COLUMNS
+    from sim.runs.output import CAMP_COLUMNS, CHECKPOINT_COLUMNS, EVENT_COLUMNS
 
-    return csv_text(TIMESERIES_COLUMNS, timeseries_rows(model)), csv_text(
-        EVENT_COLUMNS, model.events
+    return (
+        csv_text(TIMESERIES_COLUMNS, timeseries_rows(model)),
+        csv_text(EVENT_COLUMNS, model.events),
+        csv_text(CAMP_COLUMNS, model.camp_rows),
+        csv_text(CHECKPOINT_COLUMNS, model.checkpoint_rows),
     )
 
 

@@ -91,15 +91,23 @@ def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray
     Returns:
         Integer array ``(n, k)`` whose rows sum to ``people``.
     """
+    out = np.zeros(shares.shape, dtype=np.int64)
     if people.size == 0:
-        return np.zeros(shares.shape, dtype=np.int64)
-    p = shares.copy()
+        return out
+    # Options nobody can choose are left out of the draw (they would get zero anyway).
+    used = np.flatnonzero(shares.any(axis=0))
+    if used.size == 0:
+        if people.any():
+            raise ValueError("people to split but no option has a positive share")
+        return out
+    p = shares[:, used]
     empty = p.sum(axis=1) <= 0
     p[empty, 0] = 1.0  # unreachable rows carry no people; numpy needs a valid distribution
     # Guard against float round-off: the last column takes what the others leave.
     p[:, -1] = np.maximum(0.0, 1.0 - p[:, :-1].sum(axis=1))
     p[:, :-1] = np.minimum(p[:, :-1], 1.0)
-    return rng.multinomial(people, p)
+    out[:, used] = rng.multinomial(people, p)
+    return out
 
 
 def admit(arrivals: np.ndarray, room: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
