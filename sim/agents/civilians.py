@@ -147,7 +147,7 @@ class DestinationTable:
     def __init__(self, model: EscalationModel):
         self.model = model
         geo = model.geo
-        kinds, cells, pulls = [], [], []
+        kinds, cells = [], []
         cfg = model.config.civilians
         for camp in model.camps:
             kinds.append(CAMP)
@@ -160,20 +160,11 @@ class DestinationTable:
             cells.append(cp.cell.coordinate)
         kinds.append(CROSSING)
         cells.append(model.crossing.cell.coordinate)
-        pull_of = {
-            CAMP: cfg.camp_pull,
-            TOWN: cfg.town_pull,
-            CHECKPOINT: cfg.checkpoint_pull,
-            CROSSING: cfg.turkey_pull,
-        }
-        pulls = [pull_of[k] for k in kinds]
         self.kind = np.asarray(kinds)
         self.cells = cells
         self.flat_cell = np.asarray([r * geo.shape[1] + c for r, c in cells])
-        self.pull = np.asarray(pulls, dtype=float)
-        self.town_host_capacity = np.asarray(
-            [max(model.population_home_start[r, c] // 2, 1000) for r, c in cells]
-        )
+        home = np.asarray([model.population_home_start[r, c] for r, c in cells])
+        self.town_host_capacity = np.maximum(cfg.town_host_share * home, 1000.0)
         factor = max(1, round(cfg.route_cell_km / geo.cell_km))
         self.graph = RouteGraph(model.control != TURKEY, geo.cell_km, factor)
         self.checkpoint_index = np.flatnonzero(self.kind == CHECKPOINT)
@@ -250,8 +241,13 @@ class DestinationTable:
         """Destination choice shares for people leaving the given flat cells, ``(n, J)``."""
         m = self.model
         cfg = m.config.civilians
+        pull = np.select(
+            [self.kind == CAMP, self.kind == TOWN, self.kind == CHECKPOINT],
+            [cfg.camp_pull, cfg.town_pull, cfg.checkpoint_pull],
+            cfg.turkey_pull,
+        )
         risk_at = m.risk.ravel()[self.flat_cell]
-        base = self.pull - cfg.danger_weight * risk_at - cfg.crowding_weight * self.fill()
+        base = pull - cfg.danger_weight * risk_at - cfg.crowding_weight * self.fill()
         utility = base[None, :] - cfg.distance_cost_per_km * self.route_km[origins]
         utility = np.where(self._blocked(origins), -np.inf, utility)
         return disp.choice_probabilities(utility)

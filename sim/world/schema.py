@@ -598,6 +598,13 @@ class CiviliansConfig(_Section):
     distance_cost_per_km: float = Field(0.03, ge=0, description="Disutility per route km.")
     camp_pull: float = Field(1.0, description="Attraction of a camp with room.")
     town_pull: float = Field(0.0, description="Attraction of a safer town.")
+    town_host_share: float = Field(
+        0.5,
+        gt=0,
+        le=5,
+        description="Displaced people a town hosts before it counts as full, as a share of "
+        "its residents on day 0 (at least 1,000).",
+    )
     turkey_pull: float = Field(2.0, description="Attraction of crossing when allowed.")
     checkpoint_pull: float = Field(
         -5.0,
