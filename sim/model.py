@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from functools import partial
 
 import mesa
 import numpy as np
 from mesa.agentset import AgentSet
-from mesa.discrete_space import OrthogonalMooreGrid
+from mesa.discrete_space import OrthogonalVonNeumannGrid
 from scipy import ndimage
 
 from sim.agents.armed_groups import GovernmentForces, RebelAlliance, RebelGroup
@@ -39,6 +38,7 @@ from sim.world.geography import (
     GOVERNMENT,
     HTS,
     NLF,
+    TURKEY,
     Geography,
     allocate_integers,
     build_geography,
@@ -122,7 +122,7 @@ class EscalationModel(mesa.Model):
         self.geo = geography if geography is not None else build_geography(config)
         self.day = 0
         self.events: list[tuple[int, str, str, str, str, str]] = []
-        self.grid = OrthogonalMooreGrid(self.geo.shape, torus=False, random=self.random)
+        self.grid = OrthogonalVonNeumannGrid(self.geo.shape, torus=False, random=self.random)
         self.control = attach_layer(self.grid, "control", self.geo.control0)
         self.hazard = attach_layer(self.grid, "hazard", np.zeros(self.geo.shape))
         self.risk = attach_layer(self.grid, "risk", np.zeros(self.geo.shape))
@@ -202,9 +202,8 @@ class EscalationModel(mesa.Model):
         self.metrics: dict[str, float | int | str] = {}
         self.camp_rows: list[tuple[int, str, int, int]] = []
         self.checkpoint_rows: list[tuple[int, str, int, int, int, int]] = []
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(_metric, name=name) for name in TIMESERIES_COLUMNS}
-        )
+        # One reporter collects the whole day's row (cheaper than one per column).
+        self.datacollector = mesa.DataCollector(model_reporters={"row": _day_row})
         self._measure()
 
     # ----------------------------------------------------------------- helpers
@@ -400,13 +399,11 @@ class EscalationModel(mesa.Model):
             self.hazard, self.impact, cfg.hazard_decay_per_day, 1.0
         )
         lethality = cfg.lethality_per_sortie
-        dead_home = bomb.civilian_deaths(self.rng, self.residents.at_home, self.impact, lethality)
-        dead_away = bomb.civilian_deaths(
-            self.rng, self.displaced.sheltering, self.impact, lethality
-        )
-        self.residents.at_home -= dead_home
-        self.displaced.sheltering -= dead_away
-        self.civilian_deaths += int(dead_home.sum()) + int(dead_away.sum())
+        present = np.concatenate([self.residents.at_home, self.displaced.sheltering[None]])
+        dead = bomb.civilian_deaths(self.rng, present, self.impact, lethality)
+        self.residents.at_home -= dead[:-1]
+        self.displaced.sheltering -= dead[-1]
+        self.civilian_deaths += int(dead.sum())
 
         exposed = float(placed[self.op_distance_km <= EXPOSURE_RADIUS_KM].sum())
         near_posts = 3.0 if russia_fx.strikes_near_turkish_positions else 1.0
@@ -573,6 +570,7 @@ class EscalationModel(mesa.Model):
         capacity = sum(c.capacity_people for c in self.camps)
         in_gov = self.geo.in_governorate
         n_gov = max(int(in_gov.sum()), 1)
+        held = np.bincount(self.control[in_gov], minlength=TURKEY + 1)
         self.metrics = {
             "day": self.day,
             "date": self.date.isoformat(),
@@ -588,9 +586,9 @@ class EscalationModel(mesa.Model):
             "turkey_rung": self.turkey.rung,
             "russia_rung": self.russia.rung,
             "sorties": self.sorties_today,
-            "territory_government": int((in_gov & (self.control == GOVERNMENT)).sum()) / n_gov,
-            "territory_hts": int((in_gov & (self.control == HTS)).sum()) / n_gov,
-            "territory_nlf": int((in_gov & (self.control == NLF)).sum()) / n_gov,
+            "territory_government": int(held[GOVERNMENT]) / n_gov,
+            "territory_hts": int(held[HTS]) / n_gov,
+            "territory_nlf": int(held[NLF]) / n_gov,
             "rebel_cooperation": self.alliance.cooperation,
             "government_rung": self.government.rung,
             "border_displaced_people": new_in_camps + sheltering_near + waiting_border,
@@ -621,6 +619,11 @@ class EscalationModel(mesa.Model):
             for cp in self.checkpoints
         )
 
+    def timeseries(self) -> dict[str, list]:
+        """The collected days as columns: ``{column: [day 0, day 1, ...]}``."""
+        rows = self.datacollector.model_vars["row"]
+        return {name: [row[i] for row in rows] for i, name in enumerate(TIMESERIES_COLUMNS)}
+
     def run(self, progress=None) -> None:
         """Run to ``config.days``; ``progress`` (if given) is called with each finished day."""
         while self.running and self.day < self.config.days:
@@ -629,6 +632,6 @@ class EscalationModel(mesa.Model):
                 progress(self.day)
 
 
-def _metric(model: EscalationModel, name: str) -> float | int | str:
-    """DataCollector reporter: one column of ``model.metrics``."""
-    return model.metrics[name]
+def _day_row(model: EscalationModel) -> tuple:
+    """DataCollector reporter: today's values in ``TIMESERIES_COLUMNS`` order."""
+    return tuple(model.metrics[name] for name in TIMESERIES_COLUMNS)

@@ -29,7 +29,7 @@ def run(**changes) -> EscalationModel:
 
 def series(model: EscalationModel, column: str) -> list:
     """One timeseries column of a finished model."""
-    return model.datacollector.model_vars[column]
+    return model.timeseries()[column]
 
 
 @pytest.fixture(scope="session")

@@ -47,18 +47,14 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def timeseries_rows(model: EscalationModel) -> list[list[Any]]:
     """One row per day (day 0 = the start), columns as ``TIMESERIES_COLUMNS``."""
-    from sim.model import TIMESERIES_COLUMNS
-
-    data = model.datacollector.model_vars
-    n = len(data[TIMESERIES_COLUMNS[0]])
-    return [[data[c][i] for c in TIMESERIES_COLUMNS] for i in range(n)]
+    return [list(row) for row in model.datacollector.model_vars["row"]]
 
 
 def summary(model: EscalationModel, wall_time_s: float, command: str) -> dict[str, Any]:
     """Headline outcomes and provenance of a finished run."""
     import mesa
 
-    data = model.datacollector.model_vars
+    data = model.timeseries()
     turkey_top = int(max(data["turkey_rung"]))
     crisis_day = next(
         (

@@ -31,7 +31,7 @@ FIG_DPI = 110
 
 
 def _dates(model: EscalationModel) -> list[dt.date]:
-    return [dt.date.fromisoformat(d) for d in model.datacollector.model_vars["date"]]
+    return [dt.date.fromisoformat(d) for d in model.timeseries()["date"]]
 
 
 def _record(name: str, column: str) -> tuple[list[dt.date], list[int]]:
@@ -45,7 +45,7 @@ def _record(name: str, column: str) -> tuple[list[dt.date], list[int]]:
 
 def plot_displacement(model: EscalationModel, path: Path) -> None:
     """Stacked people by where they are, plus cumulative displacement and the 2019 record."""
-    v = model.datacollector.model_vars
+    v = model.timeseries()
     dates = _dates(model)
     initial_camps = v["in_camps"][0]
     layers = {
@@ -82,7 +82,7 @@ def plot_displacement(model: EscalationModel, path: Path) -> None:
 
 def plot_ladders(model: EscalationModel, path: Path) -> None:
     """Each state's rung over time, with Turkey's border signal against its threshold."""
-    v = model.datacollector.model_vars
+    v = model.timeseries()
     dates = _dates(model)
     cfg = model.config_at_start
     states = [

@@ -7,10 +7,10 @@ layers so that Mesa tools (and the classroom app) can read them.
 from __future__ import annotations
 
 import numpy as np
-from mesa.discrete_space import OrthogonalMooreGrid, PropertyLayer
+from mesa.discrete_space import OrthogonalVonNeumannGrid, PropertyLayer
 
 
-def attach_layer(grid: OrthogonalMooreGrid, name: str, initial: np.ndarray) -> np.ndarray:
+def attach_layer(grid: OrthogonalVonNeumannGrid, name: str, initial: np.ndarray) -> np.ndarray:
     """Add a property layer holding a copy of ``initial``; return the layer's own array.
 
     Mutate the returned array in place (``a[...] = b``) so the grid sees every change.
@@ -23,6 +23,6 @@ def attach_layer(grid: OrthogonalMooreGrid, name: str, initial: np.ndarray) -> n
     return layer.data
 
 
-def layer_array(grid: OrthogonalMooreGrid, name: str) -> np.ndarray:
+def layer_array(grid: OrthogonalVonNeumannGrid, name: str) -> np.ndarray:
     """The array behind a named layer."""
     return getattr(grid, name).data
