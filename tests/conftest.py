@@ -13,6 +13,16 @@ from sim.world.schema import Scenario
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = REPO / "scenarios" / "default.yaml"
 
+#: The stocks of the population ledger; they sum to ``population_total`` every day.
+LEDGER = (
+    "at_home",
+    "displaced_inside",
+    "in_camps",
+    "crossed_to_turkey",
+    "exited_via_checkpoints",
+    "civilian_deaths",
+)
+
 
 def scenario(**changes) -> Scenario:
     """The default scenario on a coarse 4 km grid, with dotted-key changes applied."""

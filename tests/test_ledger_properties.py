@@ -12,18 +12,10 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
-from conftest import run, scenario, series
+from conftest import LEDGER, run, scenario, series
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-LEDGER = (
-    "at_home",
-    "displaced_inside",
-    "in_camps",
-    "crossed_to_turkey",
-    "exited_via_checkpoints",
-    "civilian_deaths",
-)
 CUMULATIVE = ("crossed_to_turkey", "exited_via_checkpoints", "civilian_deaths")
 COUNTS = (*LEDGER, "population_total", "displaced_cumulative")
 

@@ -2,19 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import run, scenario, series
+from conftest import LEDGER, run, scenario, series
 
 from sim.model import EscalationModel, LedgerError
 from sim.runs.output import csv_text, timeseries_rows
-
-LEDGER = (
-    "at_home",
-    "displaced_inside",
-    "in_camps",
-    "crossed_to_turkey",
-    "exited_via_checkpoints",
-    "civilian_deaths",
-)
 
 
 def test_ledger_balances_every_day(default_run):

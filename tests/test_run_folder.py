@@ -4,7 +4,7 @@ import csv
 import json
 
 import pytest
-from conftest import scenario
+from conftest import LEDGER, scenario
 
 from sim.model import EscalationModel
 from sim.runs import output
@@ -71,17 +71,7 @@ def test_timeseries_columns_and_rows(folder):
     assert len(rows) == 31 and rows[0]["day"] == "0" and rows[-1]["day"] == "30"
     assert rows[0]["date"] == model.config.start_date.isoformat()
     for r in rows:
-        ledger = sum(
-            int(r[c])
-            for c in (
-                "at_home",
-                "displaced_inside",
-                "in_camps",
-                "crossed_to_turkey",
-                "exited_via_checkpoints",
-                "civilian_deaths",
-            )
-        )
+        ledger = sum(int(r[c]) for c in LEDGER)
         assert ledger == int(r["population_total"])
 
 

@@ -30,6 +30,11 @@ CONTROL_COLOURS = {
 FIG_DPI = 110
 
 
+def _thousands(ax: plt.Axes) -> None:
+    """Label the y axis with thousands separators."""
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
+
+
 def _dates(model: EscalationModel) -> list[dt.date]:
     return [dt.date.fromisoformat(d) for d in model.timeseries()["date"]]
 
@@ -64,7 +69,7 @@ def plot_displacement(model: EscalationModel, path: Path) -> None:
     top.set_ylabel("people")
     top.set_title(f"Displacement by destination: {model.config.name}")
     top.legend(loc="upper left", fontsize=8)
-    top.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
+    _thousands(top)
 
     bottom.plot(dates, v["displacement_movements"], color="#1d3557", label="model: movements")
     rec_dates, rec_values = _record("displacement_2019.csv", "cumulative_displacements")
@@ -73,7 +78,7 @@ def plot_displacement(model: EscalationModel, path: Path) -> None:
     bottom.plot(dates, v["exited_via_checkpoints"], color="#e76f51", label="exits via checkpoints")
     bottom.set_ylabel("cumulative displacements")
     bottom.legend(loc="upper left", fontsize=8)
-    bottom.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
+    _thousands(bottom)
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=FIG_DPI)
@@ -126,7 +131,7 @@ def plot_ladders(model: EscalationModel, path: Path) -> None:
     )
     ax.set_ylabel("people")
     ax.legend(loc="upper left", fontsize=8)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
+    _thousands(ax)
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=FIG_DPI)
