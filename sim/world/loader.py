@@ -96,9 +96,8 @@ def _line_map(node: yaml.Node, path: KeyPath, file: str, out: dict[KeyPath, Orig
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value
-            out[(*path, key)] = (file, key_node.start_mark.line + 1)
             _line_map(value_node, (*path, key), file, out)
-            out[(*path, key)] = (file, key_node.start_mark.line + 1)
+            out[(*path, key)] = (file, key_node.start_mark.line + 1)  # the key's own line
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _line_map(item, (*path, i), file, out)
@@ -112,14 +111,17 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[KeyPath, Origin]]:
         raise ScenarioError([Problem(name, None, "", "file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem(name, None, "", f"cannot read file ({exc})")]) from None
+    loader = _Loader(text)  # a SafeLoader subclass: no Python tags, no code
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()  # one parse gives both the lines and the data
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError([Problem(name, line, "", f"not valid YAML: {what}")]) from None
+    finally:
+        loader.dispose()
     if data is None:
         data = {}
     if not isinstance(data, dict):
