@@ -13,12 +13,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.world.schema import Scenario
+from sim.world.schema import Scenario, section_model
 
 #: Keys a scripted event may not change mid-run: they shape the world built on day 0.
 FROZEN_KEYS = ("grid", "population", "control", "camps", "seed", "days", "start_date", "events")
@@ -252,20 +252,8 @@ def _model_at(path: KeyPath) -> type[BaseModel] | None:
         field = model.model_fields.get(part)
         if field is None:
             return None
-        model = _inner_model(field.annotation)
+        model = section_model(field.annotation)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _inner_model(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    if get_origin(annotation) is None:
-        return None
-    return None
 
 
 def _origin(lines: dict[KeyPath, Origin], path: KeyPath, default_file: str) -> Origin:

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from sim.world.schema import Scenario
+from sim.world.schema import Scenario, section_model
 
 
 def _type_name(annotation: Any) -> str:
@@ -35,16 +35,6 @@ def _range(field: Any) -> str:
             if value is not None:
                 parts.append(f"{sym} {value:,}" if isinstance(value, int) else f"{sym} {value}")
     return ", ".join(parts)
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _default_text(field: Any) -> str:
@@ -85,7 +75,7 @@ def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, ...]]:
     rows = []
     for name, field in model.model_fields.items():
         key = f"{prefix}{name}"
-        inner = _model_of(field.annotation)
+        inner = section_model(field.annotation)
         is_list = typing.get_origin(field.annotation) is list
         text = field.description or ""
         if not text and inner is not None and inner.__doc__:

@@ -8,7 +8,7 @@ scenario reference is generated from these descriptions (``idlib-sim scenarios -
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,6 +18,17 @@ BorderPolicy = Literal["sealed", "quota", "open"]
 SETTING = {"basis": "setting"}
 #: Marks a rung effect whose default means "no effect".
 NEUTRAL = {"basis": "neutral default"}
+
+
+def section_model(annotation: Any) -> type[BaseModel] | None:
+    """The schema class inside a field's type (``X``, ``list[X]``, ``X | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = section_model(arg)
+        if found is not None:
+            return found
+    return None
 
 
 class _Section(BaseModel):
