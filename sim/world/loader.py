@@ -300,7 +300,8 @@ def _problems_from(
     return problems
 
 
-def _check_events(scenario: Scenario, data: dict[str, Any], lines, file: str) -> list[Problem]:
+def _check_events(scenario: Scenario, lines: dict[KeyPath, Origin], file: str) -> list[Problem]:
+    """Check that each scripted event is in the run and sets known, changeable keys."""
     problems: list[Problem] = []
     base = scenario.model_dump(mode="python")
     for i, event in enumerate(scenario.events):
@@ -374,7 +375,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_problems_from(exc, lines, str(path))) from None
-    problems = _check_events(scenario, data, lines, str(path))
+    problems = _check_events(scenario, lines, str(path))
     if problems:
         raise ScenarioError(problems)
     return scenario
