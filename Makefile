@@ -1,6 +1,8 @@
 # Two commands on a fresh machine: `make run` (set up + default scenario), `make test`.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.12 2>/dev/null || pyenv which python3.12 2>/dev/null)
+# python3.12 on PATH (pyenv reads .python-version), else pyenv's own copy of 3.12.
+PYTHON ?= $(shell command -v python3.12 2>/dev/null \
+	|| ls -1d $(HOME)/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
