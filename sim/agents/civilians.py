@@ -241,11 +241,8 @@ class DestinationTable:
         """Destination choice shares for people leaving the given flat cells, ``(n, J)``."""
         m = self.model
         cfg = m.config.civilians
-        pull = np.select(
-            [self.kind == CAMP, self.kind == TOWN, self.kind == CHECKPOINT],
-            [cfg.camp_pull, cfg.town_pull, cfg.checkpoint_pull],
-            cfg.turkey_pull,
-        )
+        pull_by_kind = (cfg.camp_pull, cfg.town_pull, cfg.checkpoint_pull, cfg.turkey_pull)
+        pull = np.asarray(pull_by_kind)[self.kind]
         risk_at = m.risk.ravel()[self.flat_cell]
         base = pull - cfg.danger_weight * risk_at - cfg.crowding_weight * self.fill()
         utility = base[None, :] - cfg.distance_cost_per_km * self.route_km[origins]

@@ -60,8 +60,9 @@ def neighbours_leaving_share(left: np.ndarray, present: np.ndarray) -> np.ndarra
     """Share of people in each 3x3 neighbourhood who left yesterday, 0..1."""
     left_sum = ndimage.uniform_filter(left.astype(float), size=3, mode="constant")
     present_sum = ndimage.uniform_filter(present.astype(float), size=3, mode="constant")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(present_sum > 0, left_sum / present_sum, 0.0)
+    share = np.divide(
+        left_sum, present_sum, out=np.zeros(left.shape, dtype=float), where=present_sum > 0
+    )
     return np.clip(share, 0.0, 1.0)
 
 
