@@ -171,3 +171,18 @@ def test_coarse_routes_stay_within_a_routing_cell_of_fine_ones():
     # One routing cell is 4 km; with costs up to 2x the error stays within a few cells.
     assert np.max(np.abs(coarse[ok] - fine[ok])) <= 2 * 4 * 2 * np.sqrt(2)
     assert np.corrcoef(coarse[ok], fine[ok])[0, 1] > 0.98
+
+
+def test_separable_logit_matches_full_logit():
+    rng = np.random.default_rng(11)
+    route = rng.normal(size=(30, 7)) * 3
+    route[rng.random((30, 7)) < 0.2] = -np.inf  # unreachable
+    option = rng.normal(size=7) * 2
+    option[2] = -np.inf  # closed
+    full = displacement.choice_probabilities(route + option[None, :])
+    row_shift = rng.normal(size=(30, 1))  # a factor per row must not matter
+    split = displacement.separable_logit_shares(
+        np.exp(route + row_shift), np.where(np.isfinite(option), np.exp(option), 0.0)
+    )
+    assert np.allclose(full, split)
+    assert np.all(split[:, 2] == 0)

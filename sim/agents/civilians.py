@@ -172,6 +172,8 @@ class DestinationTable:
         self.camp_index = np.flatnonzero(self.kind == CAMP)
         self.town_index = np.flatnonzero(self.kind == TOWN)
         self.route_km = np.zeros((geo.shape[0] * geo.shape[1], len(kinds)))
+        self.route_weight = np.zeros_like(self.route_km)
+        self._route_cost_per_km = cfg.distance_cost_per_km
         self.travel_days = np.ones_like(self.route_km, dtype=np.int64)
         self.fallback_cell = np.asarray(self.flat_cell)
         self.refresh()
@@ -192,6 +194,16 @@ class DestinationTable:
         dist = self.graph.distances(cost, [self.cells[j] for j in needed])
         self.route_km[:] = np.inf
         self.route_km[:, needed] = dist.reshape(len(needed), -1).T
+        # The route part of the choice utility, exp(-cost x km), scaled per row so that
+        # the nearest place weighs 1 (shares are unchanged; no underflow). Zero where a
+        # place is unreachable or is the origin cell itself.
+        finite = np.isfinite(self.route_km)
+        nearest = np.min(np.where(finite, self.route_km, np.inf), axis=1, keepdims=True)
+        nearest = np.where(np.isfinite(nearest), nearest, 0.0)
+        relative = np.where(finite, self.route_km - nearest, 0.0)
+        self.route_weight = np.where(finite, np.exp(-cfg.distance_cost_per_km * relative), 0.0)
+        self.route_weight[self.flat_cell, np.arange(len(self.cells))] = 0.0
+        self._route_cost_per_km = cfg.distance_cost_per_km
         speed = cfg.speed_km_per_day
         days = np.ceil(np.where(np.isfinite(self.route_km), self.route_km, 0.0) / speed)
         self.travel_days = np.clip(days, 1, MAX_TRAVEL_DAYS - 1).astype(np.int64)
@@ -226,28 +238,28 @@ class DestinationTable:
         fill[self.crossing_index] = m.crossing.queue / max(7 * quota, 1)
         return fill
 
-    def _blocked(self, origins: np.ndarray) -> np.ndarray:
-        """Closed, unreachable, or where they already are: bool ``(n, J)``."""
-        route = self.route_km[origins]
-        blocked = ~self.available()[None, :] | ~np.isfinite(route)
-        blocked |= self.flat_cell[None, :] == origins[:, None]
-        return blocked
-
     def reachable(self, origins: np.ndarray) -> np.ndarray:
         """Whether somewhere open can be reached from each given flat cell: bool ``(n,)``."""
-        return ~self._blocked(origins).all(axis=1)
+        return (self.route_weight[origins] @ self.available().astype(float)) > 0
 
     def shares(self, origins: np.ndarray) -> np.ndarray:
-        """Destination choice shares for people leaving the given flat cells, ``(n, J)``."""
+        """Destination choice shares for people leaving the given flat cells, ``(n, J)``.
+
+        Utility = pull - danger x risk there - crowding x fill - cost x route km; closed
+        places, unreachable places and the origin cell itself are not chosen.
+        """
         m = self.model
         cfg = m.config.civilians
+        if cfg.distance_cost_per_km != self._route_cost_per_km:
+            self.refresh()  # a scripted event changed the route part of the utility
         pull_by_kind = (cfg.camp_pull, cfg.town_pull, cfg.checkpoint_pull, cfg.turkey_pull)
         pull = np.asarray(pull_by_kind)[self.kind]
         risk_at = m.risk.ravel()[self.flat_cell]
-        base = pull - cfg.danger_weight * risk_at - cfg.crowding_weight * self.fill()
-        utility = base[None, :] - cfg.distance_cost_per_km * self.route_km[origins]
-        utility = np.where(self._blocked(origins), -np.inf, utility)
-        return disp.choice_probabilities(utility)
+        place = pull - cfg.danger_weight * risk_at - cfg.crowding_weight * self.fill()
+        open_now = self.available()
+        top = place[open_now].max() if open_now.any() else 0.0
+        option_weight = np.where(open_now, np.exp(place - top), 0.0)
+        return disp.separable_logit_shares(self.route_weight[origins], option_weight)
 
 
 class Residents(mesa.Agent):

@@ -84,6 +84,26 @@ def choice_probabilities(utility: np.ndarray) -> np.ndarray:
     return np.divide(expu, total, out=np.zeros_like(expu), where=total > 0)
 
 
+def separable_logit_shares(route_weight: np.ndarray, option_weight: np.ndarray) -> np.ndarray:
+    """Logit choice shares when utility splits into a per-route and a per-option part.
+
+    With ``utility[i, j] = b[i, j] + a[j]`` the shares are proportional to
+    ``exp(b[i, j]) * exp(a[j])``; the same as :func:`choice_probabilities`, but the
+    route part can be computed once per route change instead of every day.
+
+    Args:
+        route_weight: ``exp(b)``, ``(n_origins, n_options)``; 0 where unreachable. Any
+            positive factor per row cancels out.
+        option_weight: ``exp(a)``, ``(n_options,)``; 0 where the option is closed.
+
+    Returns:
+        ``(n_origins, n_options)``; rows sum to 1, or are all zero when nothing is open.
+    """
+    w = route_weight * option_weight[None, :]
+    total = w.sum(axis=1, keepdims=True)
+    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+
+
 def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """Multinomial split of ``people[i]`` over the columns of ``shares[i]``.
 
