@@ -375,6 +375,11 @@ class EscalationModel(mesa.Model):
             sorties = 0
         else:
             sorties = round(cfg.sorties_per_day * russia_fx.sortie_multiplier * self.pacing())
+        if sorties == 0:  # nothing flies: no impact, no deaths, hazard only decays
+            self.sorties_today = 0
+            self.impact = np.zeros(self.geo.shape)
+            self.hazard *= cfg.hazard_decay_per_day
+            return
         targetable = self.opposition_mask
         front_band = targetable & (self.distance_to_government_km <= cfg.front_band_km)
         people = self.residents.total() + self.displaced.sheltering
