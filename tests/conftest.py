@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from sim.model import EscalationModel
 from sim.world.loader import apply_changes, load_scenario
 from sim.world.schema import Scenario
+
+# CI runs the same hypothesis examples every time (no flaky red builds); locally each
+# run explores new ones.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = REPO / "scenarios" / "default.yaml"
