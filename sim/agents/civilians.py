@@ -171,7 +171,10 @@ class DestinationTable:
         self.crossing_index = int(np.flatnonzero(self.kind == CROSSING)[0])
         self.camp_index = np.flatnonzero(self.kind == CAMP)
         self.town_index = np.flatnonzero(self.kind == TOWN)
-        self.route_km = np.zeros((geo.shape[0] * geo.shape[1], len(kinds)))
+        # Route tables are kept per routing cell; routing_of maps model cells onto them.
+        self.routing_of = self.graph.routing_index
+        n_routing = self.graph.coarse_shape[0] * self.graph.coarse_shape[1]
+        self.route_km = np.zeros((n_routing, len(kinds)))
         self.route_weight = np.zeros_like(self.route_km)
         self._route_cost_per_km = cfg.distance_cost_per_km
         self.travel_days = np.ones_like(self.route_km, dtype=np.int64)
@@ -191,18 +194,17 @@ class DestinationTable:
         # they change hands again (which triggers another refresh).
         held = m.opposition_mask.ravel()[self.flat_cell]
         needed = np.flatnonzero(held | (self.kind == CHECKPOINT) | (self.kind == CROSSING))
-        dist = self.graph.distances(cost, [self.cells[j] for j in needed])
+        dist = self.graph.routing_distances(cost, [self.cells[j] for j in needed])
         self.route_km[:] = np.inf
-        self.route_km[:, needed] = dist.reshape(len(needed), -1).T
+        self.route_km[:, needed] = dist.T
         # The route part of the choice utility, exp(-cost x km), scaled per row so that
         # the nearest place weighs 1 (shares are unchanged; no underflow). Zero where a
-        # place is unreachable or is the origin cell itself.
+        # place is unreachable.
         finite = np.isfinite(self.route_km)
         nearest = np.min(np.where(finite, self.route_km, np.inf), axis=1, keepdims=True)
         nearest = np.where(np.isfinite(nearest), nearest, 0.0)
         relative = np.where(finite, self.route_km - nearest, 0.0)
         self.route_weight = np.where(finite, np.exp(-cfg.distance_cost_per_km * relative), 0.0)
-        self.route_weight[self.flat_cell, np.arange(len(self.cells))] = 0.0
         self._route_cost_per_km = cfg.distance_cost_per_km
         speed = cfg.speed_km_per_day
         days = np.ceil(np.where(np.isfinite(self.route_km), self.route_km, 0.0) / speed)
@@ -238,9 +240,15 @@ class DestinationTable:
         fill[self.crossing_index] = m.crossing.queue / max(7 * quota, 1)
         return fill
 
+    def _route_weights(self, origins: np.ndarray) -> np.ndarray:
+        """Route weights from the given flat cells, ``(n, J)``; 0 for their own cell."""
+        weights = self.route_weight[self.routing_of[origins]]
+        weights[self.flat_cell[None, :] == origins[:, None]] = 0.0
+        return weights
+
     def reachable(self, origins: np.ndarray) -> np.ndarray:
         """Whether somewhere open can be reached from each given flat cell: bool ``(n,)``."""
-        return (self.route_weight[origins] @ self.available().astype(float)) > 0
+        return (self._route_weights(origins) @ self.available().astype(float)) > 0
 
     def shares(self, origins: np.ndarray) -> np.ndarray:
         """Destination choice shares for people leaving the given flat cells, ``(n, J)``.
@@ -259,7 +267,7 @@ class DestinationTable:
         open_now = self.available()
         top = place[open_now].max() if open_now.any() else 0.0
         option_weight = np.where(open_now, np.exp(place - top), 0.0)
-        return disp.separable_logit_shares(self.route_weight[origins], option_weight)
+        return disp.separable_logit_shares(self._route_weights(origins), option_weight)
 
 
 class Residents(mesa.Agent):
@@ -334,7 +342,7 @@ class DisplacedPeople(mesa.Agent):
             return
         shares = table.shares(origins)
         counts = disp.split_among(m.rng, departures.ravel()[origins], shares)
-        arrive = (m.day + table.travel_days[origins]) % MAX_TRAVEL_DAYS
+        arrive = (m.day + table.travel_days[table.routing_of[origins]]) % MAX_TRAVEL_DAYS
         n_dest = shares.shape[1]
         slot = (arrive * n_dest + np.arange(n_dest)).ravel()
         self.transit += (

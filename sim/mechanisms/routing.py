@@ -38,6 +38,9 @@ class RouteGraph:
         self.passable_fine = passable
         coarse = _blocks(passable, self.factor, False).any(axis=(2, 3))
         self.coarse_shape = coarse.shape
+        fine_r, fine_c = np.divmod(np.arange(passable.size), passable.shape[1])
+        #: Routing cell of each model cell (flat indices).
+        self.routing_index = (fine_r // self.factor) * coarse.shape[1] + fine_c // self.factor
         rows, cols = coarse.shape
         step_km = cell_km * self.factor
         index = np.arange(rows * cols).reshape(rows, cols)
@@ -59,21 +62,24 @@ class RouteGraph:
         np.add.at(indptr, self._from + 1, 1)
         self._indptr = np.cumsum(indptr)
 
-    def distances(self, cell_cost: np.ndarray, sources: list[tuple[int, int]]) -> np.ndarray:
-        """Least-cost route length (cost-weighted km) from each source to every cell.
+    def routing_distances(
+        self, cell_cost: np.ndarray, sources: list[tuple[int, int]]
+    ) -> np.ndarray:
+        """Least-cost route length (cost-weighted km) from each source to every routing cell.
 
         Args:
             cell_cost: Cost multiplier per model cell (>= 1); an edge costs its length
-                times the mean of its two (routing) cells' multipliers, a routing cell's
+                times the mean of its two routing cells' multipliers, a routing cell's
                 multiplier being the mean over its passable model cells.
             sources: ``(row, col)`` of each source on the model grid.
 
         Returns:
-            ``(n_sources, rows, cols)`` on the model grid; ``inf`` where unreachable.
+            ``(n_sources, n_routing_cells)``; ``inf`` where unreachable. Index it with
+            :attr:`routing_index` to read model cells.
         """
-        rows, cols = self.shape
+        n = self.coarse_shape[0] * self.coarse_shape[1]
         if not sources:
-            return np.zeros((0, rows, cols))
+            return np.zeros((0, n))
         f = self.factor
         if f == 1:
             coarse_cost = cell_cost.ravel()
@@ -83,12 +89,19 @@ class RouteGraph:
             count = _blocks(self.passable_fine, f, False).sum(axis=(2, 3))
             coarse_cost = (total / np.maximum(count, 1)).ravel()
         weights = self._km * 0.5 * (coarse_cost[self._from] + coarse_cost[self._to])
-        n = self.coarse_shape[0] * self.coarse_shape[1]
         graph = csr_matrix((weights, self._to, self._indptr), shape=(n, n))
-        src = [(r // f) * self.coarse_shape[1] + (c // f) for r, c in sources]
-        dist = dijkstra(graph, directed=True, indices=src).reshape(len(sources), *self.coarse_shape)
-        if f > 1:
-            dist = np.repeat(np.repeat(dist, f, axis=1), f, axis=2)[:, :rows, :cols]
+        src = [self.routing_index[r * self.shape[1] + c] for r, c in sources]
+        return dijkstra(graph, directed=True, indices=src)
+
+    def distances(self, cell_cost: np.ndarray, sources: list[tuple[int, int]]) -> np.ndarray:
+        """Route lengths as :meth:`routing_distances`, on the model grid.
+
+        Returns:
+            ``(n_sources, rows, cols)``; ``inf`` where unreachable or impassable.
+        """
+        rows, cols = self.shape
+        dist = self.routing_distances(cell_cost, sources)[:, self.routing_index]
+        dist = dist.reshape(len(sources), rows, cols)
         return np.where(self.passable_fine[None, ...], dist, np.inf)
 
 
