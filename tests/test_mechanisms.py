@@ -186,3 +186,14 @@ def test_separable_logit_matches_full_logit():
     )
     assert np.allclose(full, split)
     assert np.all(split[:, 2] == 0)
+
+
+def test_isolated_pockets_are_found():
+    control = np.full((6, 6), GOVERNMENT, dtype=np.int8)
+    control[:, 4:] = HTS  # a held strip
+    control[2, 1] = NLF  # a lone pocket inside government ground
+    pockets = combat.isolated_cells(control)
+    assert pockets[2, 1]
+    assert pockets.sum() == 1
+    control[2, 2] = NLF  # two cells holding together are not isolated
+    assert not combat.isolated_cells(control).any()

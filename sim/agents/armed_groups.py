@@ -76,6 +76,8 @@ class GovernmentForces(ArmedGroup):
         p = combat.capture_probability(ratio, cfg.capture_rate_per_day)
         captured = combat.draw_cells(m.rng, front, p)
         m.change_control(captured, GOVERNMENT, ratio, "offensive")
+        pockets = combat.isolated_cells(m.control)
+        m.change_control(pockets, GOVERNMENT, ratio, "encircled pocket gave up")
 
         defenders = m.defensive_power()
         gov_loss, def_loss = combat.lanchester_losses(

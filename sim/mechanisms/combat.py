@@ -26,6 +26,20 @@ def exposed_government_cells(control: np.ndarray) -> np.ndarray:
     return (control == GOVERNMENT) & ndimage.binary_dilation(opposition, structure=_CROSS)
 
 
+def isolated_cells(control: np.ndarray) -> np.ndarray:
+    """Opposition cells with no opposition neighbour (8-neighbourhood) next to government ground.
+
+    Such one-cell pockets are cut off and give up when the offensive reaches them.
+    """
+    opposition = (control == HTS) | (control == NLF)
+    neighbours = ndimage.convolve(
+        opposition.astype(np.int8),
+        np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], np.int8),
+        mode="constant",
+    )
+    return opposition & (neighbours == 0) & ndimage.binary_dilation(control == GOVERNMENT)
+
+
 def axis_weights(distance_to_axes_km: list[np.ndarray], width_km: float) -> np.ndarray:
     """Relative attack effort per cell: sum over axes of ``exp(-distance / width)``."""
     if not distance_to_axes_km:
