@@ -21,6 +21,16 @@ if os.environ.get("CI"):
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = REPO / "scenarios" / "default.yaml"
 
+#: The tables and records every run folder holds (figures come on top, unless --no-plots).
+RUN_FILES = (
+    "timeseries.csv",
+    "events.csv",
+    "summary.json",
+    "scenario.yaml",
+    "camps.csv",
+    "checkpoints.csv",
+)
+
 #: The stocks of the population ledger; they sum to ``population_total`` every day.
 LEDGER = (
     "at_home",

@@ -10,21 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import DEFAULT, REPO, RUN_FILES
 
 from sim.cli import main
 from sim.world.loader import load_scenario, scenario_hash
 
-REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
-DEFAULT = SCENARIOS / "default.yaml"
-RUN_FILES = (
-    "timeseries.csv",
-    "events.csv",
-    "summary.json",
-    "scenario.yaml",
-    "camps.csv",
-    "checkpoints.csv",
-)
 FAST = ["--set", "grid.cell_km=4", "--no-plots", "--quiet"]
 
 

@@ -4,7 +4,7 @@ import csv
 import json
 
 import pytest
-from conftest import LEDGER, scenario
+from conftest import LEDGER, RUN_FILES, scenario
 
 from sim.model import EscalationModel
 from sim.runs import output
@@ -44,17 +44,7 @@ def folder(tmp_path_factory):
 def test_all_files_present(folder):
     out, _ = folder
     names = {p.name for p in out.iterdir()}
-    expected = {
-        "timeseries.csv",
-        "events.csv",
-        "summary.json",
-        "scenario.yaml",
-        "camps.csv",
-        "checkpoints.csv",
-        "displacement.png",
-        "ladders.png",
-        "map.png",
-    }
+    expected = {*RUN_FILES, "displacement.png", "ladders.png", "map.png"}
     assert expected <= names
     for png in ("displacement.png", "ladders.png", "map.png"):
         data = (out / png).read_bytes()

@@ -173,13 +173,8 @@ class DestinationTable:
         self.town_index = np.flatnonzero(self.kind == TOWN)
         # Route tables are kept per routing cell; routing_of maps model cells onto them.
         self.routing_of = self.graph.routing_index
-        n_routing = self.graph.coarse_shape[0] * self.graph.coarse_shape[1]
-        self.route_km = np.zeros((n_routing, len(kinds)))
-        self.route_weight = np.zeros_like(self.route_km)
-        self._route_cost_per_km = cfg.distance_cost_per_km
-        self.travel_days = np.ones_like(self.route_km, dtype=np.int64)
         self.fallback_cell = np.asarray(self.flat_cell)
-        self.refresh()
+        self.refresh()  # sets route_km, route_weight, travel_days, fallback_cell
 
     def refresh(self) -> None:
         """Recompute routes and fallback cells after control changed."""
@@ -195,7 +190,8 @@ class DestinationTable:
         held = m.opposition_mask.ravel()[self.flat_cell]
         needed = np.flatnonzero(held | (self.kind == CHECKPOINT) | (self.kind == CROSSING))
         dist = self.graph.routing_distances(cost, [self.cells[j] for j in needed])
-        self.route_km[:] = np.inf
+        n_routing = self.graph.coarse_shape[0] * self.graph.coarse_shape[1]
+        self.route_km = np.full((n_routing, len(self.cells)), np.inf)
         self.route_km[:, needed] = dist.T
         # The route part of the choice utility, exp(-cost x km), scaled per row so that
         # the nearest place weighs 1 (shares are unchanged; no underflow). Zero where a
@@ -207,7 +203,7 @@ class DestinationTable:
         self.route_weight = np.where(finite, np.exp(-cfg.distance_cost_per_km * relative), 0.0)
         self._route_cost_per_km = cfg.distance_cost_per_km
         speed = cfg.speed_km_per_day
-        days = np.ceil(np.where(np.isfinite(self.route_km), self.route_km, 0.0) / speed)
+        days = np.ceil(np.where(finite, self.route_km, 0.0) / speed)
         self.travel_days = np.clip(days, 1, MAX_TRAVEL_DAYS - 1).astype(np.int64)
         # People who cannot reach a place (it fell, or gave up) shelter at the nearest
         # opposition-held cell to it.
