@@ -13,14 +13,11 @@ from collections import defaultdict
 import mesa
 import numpy as np
 from mesa.agentset import AgentSet
-from mesa.discrete_space import OrthogonalVonNeumannGrid
 from scipy import ndimage
 
 from sim.agents.armed_groups import GovernmentForces, RebelAlliance, RebelGroup
 from sim.agents.civilians import (
     CAMP,
-    CHECKPOINT,
-    CROSSING,
     TOWN,
     BorderCrossing,
     Camp,
@@ -43,7 +40,7 @@ from sim.world.geography import (
     allocate_integers,
     build_geography,
 )
-from sim.world.layers import attach_layer
+from sim.world.layers import attach_layer, build_grid
 from sim.world.loader import apply_changes
 from sim.world.schema import Scenario
 
@@ -122,14 +119,15 @@ class EscalationModel(mesa.Model):
         self.geo = geography if geography is not None else build_geography(config)
         self.day = 0
         self.events: list[tuple[int, str, str, str, str, str]] = []
-        self.grid = OrthogonalVonNeumannGrid(self.geo.shape, torus=False, random=self.random)
+        self.grid = build_grid(self.geo.shape, self.random)
         self.control = attach_layer(self.grid, "control", self.geo.control0)
         self.hazard = attach_layer(self.grid, "hazard", np.zeros(self.geo.shape))
         self.risk = attach_layer(self.grid, "risk", np.zeros(self.geo.shape))
         self.captured_day = np.full(self.geo.shape, -(10**6), dtype=np.int64)
         self.last_owner = self.geo.control0.copy()
         self.population_home_start = self.geo.population0
-        self._refresh_control()
+        self.control_version = 0  # counts changes of control
+        self._fields_version = -1
         self.sorties_today = 0
         self.impact = np.zeros(self.geo.shape)
         self.ceasefire_until = -1
@@ -275,7 +273,7 @@ class EscalationModel(mesa.Model):
         self.last_owner[cells] = self.control[cells]
         self.captured_day[cells] = self.day
         self.control[cells] = new_owner
-        self._refresh_control()
+        self.control_version += 1
         self._routes_stale = True
 
     def _record_history(self) -> None:
@@ -430,15 +428,39 @@ class EscalationModel(mesa.Model):
                 f"Russia on rung '{self.russia.rung_name}'",
             )
 
-    def _refresh_control(self) -> None:
-        """Recompute the fields derived from control (only after it changed)."""
-        control = self.control
-        self.opposition_mask = (control == HTS) | (control == NLF)
-        self.front_mask = front_cells(control)
-        self.exposed_government_mask = exposed_government_cells(control)
-        self.distance_to_government_km = (
-            ndimage.distance_transform_edt(control != GOVERNMENT) * self.geo.cell_km
-        )
+    # Fields derived from control, recomputed on first use after control changed (a day
+    # of fighting can change control several times before anyone reads them).
+    @property
+    def opposition_mask(self) -> np.ndarray:
+        """Cells held by HTS or the NLF: bool ``(rows, cols)``."""
+        return self._control_fields()[0]
+
+    @property
+    def front_mask(self) -> np.ndarray:
+        """Opposition cells touching government ground: bool ``(rows, cols)``."""
+        return self._control_fields()[1]
+
+    @property
+    def exposed_government_mask(self) -> np.ndarray:
+        """Government cells touching opposition ground: bool ``(rows, cols)``."""
+        return self._control_fields()[2]
+
+    @property
+    def distance_to_government_km(self) -> np.ndarray:
+        """Straight-line distance to government ground, km: float ``(rows, cols)``."""
+        return self._control_fields()[3]
+
+    def _control_fields(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self._fields_version != self.control_version:
+            control = self.control
+            self._fields = (
+                (control == HTS) | (control == NLF),
+                front_cells(control),
+                exposed_government_cells(control),
+                ndimage.distance_transform_edt(control != GOVERNMENT) * self.geo.cell_km,
+            )
+            self._fields_version = self.control_version
+        return self._fields
 
     def offensive_intensity(self) -> float:
         """Today's government ground tempo, 0..1."""
@@ -498,23 +520,21 @@ class EscalationModel(mesa.Model):
         table = self.destinations
         open_now = table.available()
         shelter = self.displaced.sheltering.ravel()
-        for j in np.flatnonzero(arrived):
-            n = int(arrived[j])
-            kind = table.kind[j]
-            if kind == CAMP and open_now[j]:
-                camp = self.camps[j]
-                admitted = min(n, camp.room())
-                camp.population += admitted
-                camp.note_fill()
-                shelter[table.flat_cell[j]] += n - admitted  # informal sites beside the camp
-            elif kind == TOWN and open_now[j]:
-                shelter[table.flat_cell[j]] += n
-            elif kind == CHECKPOINT:
-                self.checkpoints[j - int(table.checkpoint_index[0])].queue += n
-            elif kind == CROSSING:
-                self.crossing.queue += n
-            else:  # the place fell while they travelled
-                shelter[table.fallback_cell[j]] += n
+        # Camps admit up to their room; the rest stay in informal sites beside the camp.
+        for j in table.camp_index[(arrived[table.camp_index] > 0) & open_now[table.camp_index]]:
+            camp = self.camps[j]
+            admitted = min(int(arrived[j]), camp.room())
+            camp.population += admitted
+            camp.note_fill()
+            shelter[table.flat_cell[j]] += int(arrived[j]) - admitted
+        towns = table.town_index[open_now[table.town_index]]
+        np.add.at(shelter, table.flat_cell[towns], arrived[towns])
+        for i, cp in enumerate(self.checkpoints):
+            cp.queue += int(arrived[table.checkpoint_index[i]])
+        self.crossing.queue += int(arrived[table.crossing_index])
+        # Camps and towns that fell while people travelled: shelter nearby instead.
+        fell = np.flatnonzero(~open_now & ((table.kind == CAMP) | (table.kind == TOWN)))
+        np.add.at(shelter, table.fallback_cell[fell], arrived[fell])
 
     def _queues(self) -> None:
         cfg = self.config
@@ -637,6 +657,19 @@ class EscalationModel(mesa.Model):
                 progress(self.day)
 
 
-def _day_row(model: EscalationModel) -> tuple:
+class DayRow(tuple):
+    """One day's ``timeseries.csv`` values: immutable scalars, so a copy is itself.
+
+    The DataCollector deep-copies what a reporter returns; for a plain tuple that walks
+    every value, which cost more than all of the day's measuring.
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict) -> DayRow:
+        return self
+
+
+def _day_row(model: EscalationModel) -> DayRow:
     """DataCollector reporter: today's values in ``TIMESERIES_COLUMNS`` order."""
-    return tuple(model.metrics[name] for name in TIMESERIES_COLUMNS)
+    return DayRow(model.metrics[name] for name in TIMESERIES_COLUMNS)

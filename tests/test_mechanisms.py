@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import ndimage
 
-from sim.mechanisms import alliance, bombardment, combat, displacement, ladder, routing
+from sim.mechanisms import alliance, bombardment, combat, displacement, ladder, routing, stencils
 from sim.world.geography import GOVERNMENT, HTS, NLF
 
 
@@ -197,3 +198,24 @@ def test_isolated_pockets_are_found():
     assert pockets.sum() == 1
     control[2, 2] = NLF  # two cells holding together are not isolated
     assert not combat.isolated_cells(control).any()
+
+
+@settings(max_examples=40)
+@given(
+    st.integers(1, 9),
+    st.integers(1, 9),
+    st.integers(0, 2**31 - 1),
+)
+def test_stencils_match_scipy_filters(rows, cols, seed):
+    # The shift-based stencils must agree with scipy's general filters (zero outside).
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 50, (rows, cols))
+    reference = ndimage.correlate(values, np.ones((3, 3), dtype=values.dtype), mode="constant")
+    np.testing.assert_array_equal(stencils.box_sum_3x3(values), reference)
+    layered = np.stack([values, 2 * values])
+    np.testing.assert_array_equal(stencils.box_sum_3x3(layered)[1], 2 * reference)
+    mask = rng.random((rows, cols)) < 0.3
+    cross = ndimage.generate_binary_structure(2, 1)
+    np.testing.assert_array_equal(
+        stencils.touches_4(mask), ndimage.binary_dilation(mask, structure=cross)
+    )

@@ -191,3 +191,49 @@ def test_russia_and_damascus_do_not_climb_during_a_ceasefire():
         assert all(b <= a for a, b in zip(rungs[5:], rungs[6:], strict=False)), column
     free = run(days=90, **{"russia.patience_decay_per_day": 0.05})
     assert max(series(free, "russia_rung")) > max(series(m, "russia_rung")[5:])
+
+
+def test_grouped_destination_draws_keep_each_origins_shares():
+    # Origins sharing a routing cell are split in one draw; the law must not change:
+    # expected arrivals per place are still the sum of each origin's own shares, and
+    # nobody chooses the place in their own cell.
+    m = EscalationModel(scenario(**{"grid.cell_km": 2}))
+    table = m.destinations
+    assert table.graph.factor == 2
+    town = int(table.town_index[0])
+    home = table.routing_of[table.flat_cell[town]]
+    origins = np.flatnonzero(table.routing_of == home)
+    assert len(origins) > 1 and table.is_place_cell[origins].sum() == 1
+    people = np.arange(1, len(origins) + 1) * 1000
+    shares = np.zeros(len(table.kind))
+    for o, n in zip(origins, people, strict=True):
+        route = table._route_weights(np.array([o]))
+        shares += n * (route[0] * table.option_weights()) / (route @ table.option_weights())
+    expected = shares
+    rng = np.random.default_rng(1)
+    draws = 400
+    totals = np.zeros(len(table.kind))
+    for _ in range(draws):
+        counts, days = table.choose(rng, origins, people)
+        assert len(counts) == 2  # one group plus the origin in the town's own cell
+        assert counts.sum() == people.sum()
+        assert counts[-1, town] == 0
+        assert (days == table.travel_days[home]).all()
+        totals += counts.sum(axis=0)
+    p = expected / people.sum()
+    sd = np.sqrt(people.sum() * p * (1 - p) / draws)
+    z = np.abs(totals / draws - expected) / np.maximum(sd, 1e-9)
+    assert z.max() < 5, z
+
+
+def test_fields_derived_from_control_follow_every_change():
+    from sim.mechanisms.combat import exposed_government_cells, front_cells
+
+    m = EscalationModel(scenario(days=40))
+    for _ in range(40):
+        m.step()
+        np.testing.assert_array_equal(m.front_mask, front_cells(m.control))
+        np.testing.assert_array_equal(
+            m.exposed_government_mask, exposed_government_cells(m.control)
+        )
+    assert m.control_version > 0  # control did change, so the check had something to check

@@ -50,6 +50,8 @@ class ArmedGroup(mesa.Agent):
 class GovernmentForces(ArmedGroup):
     """Government ground forces: attack front cells along the offensive axes."""
 
+    _pockets_checked_version = -1  # control version last searched for cut-off pockets
+
     def attack(self, intensity: float, front_impact: np.ndarray) -> None:
         """One day of offensive at ``intensity`` (0..1) with today's bombardment impact."""
         m = self.model
@@ -76,8 +78,11 @@ class GovernmentForces(ArmedGroup):
         p = combat.capture_probability(ratio, cfg.capture_rate_per_day)
         captured = combat.draw_cells(m.rng, front, p)
         m.change_control(captured, GOVERNMENT, ratio, "offensive")
-        pockets = combat.isolated_cells(m.control)
-        m.change_control(pockets, GOVERNMENT, ratio, "encircled pocket gave up")
+        # Pockets only appear when control changes, and once found they all give up.
+        if m.control_version != self._pockets_checked_version:
+            pockets = combat.isolated_cells(m.control)
+            m.change_control(pockets, GOVERNMENT, ratio, "encircled pocket gave up")
+            self._pockets_checked_version = m.control_version
 
         defenders = m.defensive_power()
         gov_loss, def_loss = combat.lanchester_losses(

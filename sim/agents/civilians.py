@@ -174,6 +174,9 @@ class DestinationTable:
         # Route tables are kept per routing cell; routing_of maps model cells onto them.
         self.routing_of = self.graph.routing_index
         self.fallback_cell = np.asarray(self.flat_cell)
+        #: Model cells where a destination lies (people there cannot choose their own).
+        self.is_place_cell = np.zeros(geo.shape[0] * geo.shape[1], dtype=bool)
+        self.is_place_cell[self.flat_cell] = True
         self.refresh()  # sets route_km, route_weight, travel_days, fallback_cell
 
     def refresh(self) -> None:
@@ -244,13 +247,17 @@ class DestinationTable:
 
     def reachable(self, origins: np.ndarray) -> np.ndarray:
         """Whether somewhere open can be reached from each given flat cell: bool ``(n,)``."""
-        return (self._route_weights(origins) @ self.available().astype(float)) > 0
+        open_now = self.available().astype(float)
+        ok = (self.route_weight @ open_now > 0)[self.routing_of[origins]]
+        own = self.is_place_cell[origins]  # these cannot choose their own cell
+        if own.any():
+            ok[own] = self._route_weights(origins[own]) @ open_now > 0
+        return ok
 
-    def shares(self, origins: np.ndarray) -> np.ndarray:
-        """Destination choice shares for people leaving the given flat cells, ``(n, J)``.
+    def option_weights(self) -> np.ndarray:
+        """The daily part of the choice utility, ``exp(place utility)``, ``(J,)``.
 
-        Utility = pull - danger x risk there - crowding x fill - cost x route km; closed
-        places, unreachable places and the origin cell itself are not chosen.
+        Place utility = pull - danger x risk there - crowding x fill; 0 for closed places.
         """
         m = self.model
         cfg = m.config.civilians
@@ -262,8 +269,38 @@ class DestinationTable:
         place = pull - cfg.danger_weight * risk_at - cfg.crowding_weight * self.fill()
         open_now = self.available()
         top = place[open_now].max() if open_now.any() else 0.0
-        option_weight = np.where(open_now, np.exp(place - top), 0.0)
-        return disp.separable_logit_shares(self._route_weights(origins), option_weight)
+        return np.where(open_now, np.exp(place - top), 0.0)
+
+    def choose(
+        self, rng: np.random.Generator, origins: np.ndarray, people: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Split the people leaving each origin over the destinations (multinomial logit).
+
+        Origins in one routing cell share their choice shares (unless a destination lies
+        in the origin's own cell), so their people are split in one draw: a sum of
+        independent multinomials with equal shares is one multinomial of the sum.
+
+        Args:
+            rng: Random generator.
+            origins: Flat cells people leave, ``(n,)``.
+            people: People leaving each, ``(n,)`` int.
+
+        Returns:
+            ``(counts, travel_days)``, each ``(k, J)`` with ``k <= n`` groups of origins:
+            people choosing each destination, and their days on the road.
+        """
+        own = self.is_place_cell[origins]
+        # Float sums are exact for counts below 2**53.
+        per_routing_cell = np.bincount(
+            self.routing_of[origins[~own]], weights=people[~own], minlength=len(self.route_weight)
+        )
+        groups = np.flatnonzero(per_routing_cell)
+        route = np.concatenate([self.route_weight[groups], self._route_weights(origins[own])])
+        shares = disp.separable_logit_shares(route, self.option_weights())
+        n = np.concatenate([per_routing_cell[groups].astype(np.int64), people[own]])
+        counts = disp.split_among(rng, n, shares)
+        routing = np.concatenate([groups, self.routing_of[origins[own]]])
+        return counts, self.travel_days[routing]
 
 
 class Residents(mesa.Agent):
@@ -319,11 +356,13 @@ class DisplacedPeople(mesa.Agent):
         m = self.model
         cfg = m.config.civilians
         tol = np.asarray([cfg.tolerance_median * cfg.secondary_tolerance_factor])
-        p = disp.leave_probability(m.risk, tol, cfg.max_leave_probability_per_day)[0]
-        movers = m.rng.binomial(self.sheltering, p * can_go)
-        self.sheltering -= movers
-        self.moved_on_today = movers
-        return movers
+        cells = np.flatnonzero(can_go & (self.sheltering > 0))  # nobody else can move
+        p = disp.leave_probability(m.risk.ravel()[cells], tol, cfg.max_leave_probability_per_day)
+        movers = np.zeros(self.sheltering.size, dtype=np.int64)
+        movers[cells] = m.rng.binomial(self.sheltering.ravel()[cells], p[0])
+        self.moved_on_today = movers.reshape(self.sheltering.shape)
+        self.sheltering -= self.moved_on_today
+        return self.moved_on_today
 
     def depart(self, departures: np.ndarray, table: DestinationTable) -> None:
         """Send people leaving each cell toward destinations chosen by multinomial logit.
@@ -336,10 +375,9 @@ class DisplacedPeople(mesa.Agent):
         origins = np.flatnonzero(departures)
         if origins.size == 0:
             return
-        shares = table.shares(origins)
-        counts = disp.split_among(m.rng, departures.ravel()[origins], shares)
-        arrive = (m.day + table.travel_days[table.routing_of[origins]]) % MAX_TRAVEL_DAYS
-        n_dest = shares.shape[1]
+        counts, days = table.choose(m.rng, origins, departures.ravel()[origins])
+        arrive = (m.day + days) % MAX_TRAVEL_DAYS
+        n_dest = counts.shape[1]
         slot = (arrive * n_dest + np.arange(n_dest)).ravel()
         self.transit += (
             np.bincount(slot, weights=counts.ravel(), minlength=self.transit.size)

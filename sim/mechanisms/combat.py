@@ -6,24 +6,21 @@ Pure functions. Control codes are those of :mod:`sim.world.geography`.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
+from sim.mechanisms.stencils import box_sum_3x3, touches_4
 from sim.world.geography import GOVERNMENT, HTS, NLF
-
-_CROSS = ndimage.generate_binary_structure(2, 1)
 
 
 def front_cells(control: np.ndarray) -> np.ndarray:
     """Opposition cells that touch a government cell (4-neighbourhood)."""
     opposition = (control == HTS) | (control == NLF)
-    near_gov = ndimage.binary_dilation(control == GOVERNMENT, structure=_CROSS)
-    return opposition & near_gov
+    return opposition & touches_4(control == GOVERNMENT)
 
 
 def exposed_government_cells(control: np.ndarray) -> np.ndarray:
     """Government cells that touch an opposition cell (4-neighbourhood)."""
     opposition = (control == HTS) | (control == NLF)
-    return (control == GOVERNMENT) & ndimage.binary_dilation(opposition, structure=_CROSS)
+    return (control == GOVERNMENT) & touches_4(opposition)
 
 
 def isolated_cells(control: np.ndarray) -> np.ndarray:
@@ -32,12 +29,8 @@ def isolated_cells(control: np.ndarray) -> np.ndarray:
     Such one-cell pockets are cut off and give up when the offensive reaches them.
     """
     opposition = (control == HTS) | (control == NLF)
-    neighbours = ndimage.convolve(
-        opposition.astype(np.int8),
-        np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], np.int8),
-        mode="constant",
-    )
-    return opposition & (neighbours == 0) & ndimage.binary_dilation(control == GOVERNMENT)
+    neighbours = box_sum_3x3(opposition.astype(np.int8)) - opposition
+    return opposition & (neighbours == 0) & touches_4(control == GOVERNMENT)
 
 
 def axis_weights(distance_to_axes_km: list[np.ndarray], width_km: float) -> np.ndarray:

@@ -8,8 +8,9 @@ person deciding independently, at the cost of one draw per group.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 from scipy.stats import norm
+
+from sim.mechanisms.stencils import box_sum_3x3
 
 
 def tolerance_levels(median: float, sigma: float, n_classes: int) -> np.ndarray:
@@ -58,8 +59,7 @@ def leave_probability(
 
 def neighbours_leaving_share(left: np.ndarray, present: np.ndarray) -> np.ndarray:
     """Share of people in each 3x3 neighbourhood who left yesterday, 0..1."""
-    left_sum = ndimage.uniform_filter(left.astype(float), size=3, mode="constant")
-    present_sum = ndimage.uniform_filter(present.astype(float), size=3, mode="constant")
+    left_sum, present_sum = box_sum_3x3(np.stack([left, present]))
     share = np.divide(
         left_sum, present_sum, out=np.zeros(left.shape, dtype=float), where=present_sum > 0
     )
