@@ -537,36 +537,30 @@ class EscalationModel(mesa.Model):
         np.add.at(shelter, table.fallback_cell[fell], arrived[fell])
 
     def _queues(self) -> None:
-        cfg = self.config
-        table = self.destinations
-        shelter = self.displaced.sheltering.ravel()
-        if self.checkpoints:
-            queue = np.array([cp.queue for cp in self.checkpoints], dtype=np.int64)
-            capacity = np.array([c.capacity_per_day for c in cfg.checkpoints], dtype=np.int64)
-            is_open = np.array([cp.is_open for cp in self.checkpoints])
-            passed, gave_up, after = disp.serve_queue(
-                self.rng, queue, capacity, is_open, cfg.civilians.queue_giveup_per_day
-            )
-            first = int(table.checkpoint_index[0])
-            for i, cp in enumerate(self.checkpoints):
-                cp.queue = int(after[i])
-                cp.exits_today = int(passed[i])
-                cp.exits_total += int(passed[i])
-                shelter[table.fallback_cell[first + i]] += int(gave_up[i])
-            self.exited_via_checkpoints += int(passed.sum())
-        crossing = self.crossing
-        capacity = crossing.capacity_today()
-        passed, gave_up, after = disp.serve_queue(
+        """Checkpoints and the border crossing pass people; at closed points some give up."""
+        queue = np.array([cp.queue for cp in self.checkpoints] + [self.crossing.queue])
+        capacity = [c.capacity_per_day for c in self.config.checkpoints]
+        capacity.append(min(self.crossing.capacity_today(), 2**62))
+        is_open = [cp.is_open for cp in self.checkpoints] + [capacity[-1] > 0]
+        passed, gave_up, queue = disp.serve_queue(
             self.rng,
-            np.array([crossing.queue]),
-            np.array([min(capacity, 2**62)]),
-            np.array([capacity > 0]),
-            cfg.civilians.queue_giveup_per_day,
+            queue,
+            np.array(capacity, dtype=np.int64),
+            np.array(is_open),
+            self.config.civilians.queue_giveup_per_day,
         )
-        crossing.queue = int(after[0])
-        crossing.crossed_today = int(passed[0])
-        self.crossed_to_turkey += int(passed[0])
-        shelter[table.fallback_cell[table.crossing_index]] += int(gave_up[0])
+        # Those who give up shelter near where they waited.
+        table = self.destinations
+        fallback = table.fallback_cell[[*table.checkpoint_index, table.crossing_index]]
+        np.add.at(self.displaced.sheltering.ravel(), fallback, gave_up)
+        for cp, q, n in zip(self.checkpoints, queue[:-1], passed[:-1], strict=True):
+            cp.queue = int(q)
+            cp.exits_today = int(n)
+            cp.exits_total += int(n)
+        self.crossing.queue = int(queue[-1])
+        self.crossing.crossed_today = int(passed[-1])
+        self.exited_via_checkpoints += int(passed[:-1].sum())
+        self.crossed_to_turkey += int(passed[-1])
 
     # ----------------------------------------------------------------- measure
     def _measure(self) -> None:

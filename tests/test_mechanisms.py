@@ -219,3 +219,12 @@ def test_stencils_match_scipy_filters(rows, cols, seed):
     np.testing.assert_array_equal(
         stencils.touches_4(mask), ndimage.binary_dilation(mask, structure=cross)
     )
+
+
+def test_sorties_land_in_proportion_to_target_probabilities():
+    p = np.array([[0.1, 0.0, 0.2], [0.3, 0.0, 0.4]])
+    n = 200_000
+    placed = bombardment.place_sorties(np.random.default_rng(3), n, p)
+    assert placed.sum() == n and placed[:, 1].sum() == 0
+    sd = np.sqrt(n * p * (1 - p))
+    assert np.all(np.abs(placed - n * p) <= 5 * sd + 1e-9)

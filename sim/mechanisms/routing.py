@@ -60,7 +60,13 @@ class RouteGraph:
         self._from, self._to, self._km = frm[order], to[order], km[order]
         indptr = np.zeros(rows * cols + 1, dtype=np.int64)
         np.add.at(indptr, self._from + 1, 1)
-        self._indptr = np.cumsum(indptr)
+        n = rows * cols
+        # The sparsity pattern is fixed: refreshes only overwrite the edge weights.
+        self._graph = csr_matrix((self._km.copy(), self._to, np.cumsum(indptr)), shape=(n, n))
+        # Passable model cells per routing cell (the denominator of its mean cost).
+        self._passable_count = np.maximum(
+            _blocks(passable, self.factor, False).sum(axis=(2, 3)), 1
+        ).ravel()
 
     def routing_distances(
         self, cell_cost: np.ndarray, sources: list[tuple[int, int]]
@@ -85,13 +91,10 @@ class RouteGraph:
             coarse_cost = cell_cost.ravel()
         else:
             cost = np.where(self.passable_fine, cell_cost, 0.0)
-            total = _blocks(cost, f, 0.0).sum(axis=(2, 3))
-            count = _blocks(self.passable_fine, f, False).sum(axis=(2, 3))
-            coarse_cost = (total / np.maximum(count, 1)).ravel()
-        weights = self._km * 0.5 * (coarse_cost[self._from] + coarse_cost[self._to])
-        graph = csr_matrix((weights, self._to, self._indptr), shape=(n, n))
+            coarse_cost = _blocks(cost, f, 0.0).sum(axis=(2, 3)).ravel() / self._passable_count
+        self._graph.data[:] = self._km * 0.5 * (coarse_cost[self._from] + coarse_cost[self._to])
         src = [self.routing_index[r * self.shape[1] + c] for r, c in sources]
-        return dijkstra(graph, directed=True, indices=src)
+        return dijkstra(self._graph, directed=True, indices=src)
 
     def distances(self, cell_cost: np.ndarray, sources: list[tuple[int, int]]) -> np.ndarray:
         """Route lengths as :meth:`routing_distances`, on the model grid.
