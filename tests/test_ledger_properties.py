@@ -110,6 +110,26 @@ EXAMPLE_D = {
     "grid.cell_km": 10.0,
 }
 
+# Found by hypothesis: under 95 sorties a day the one camp people could reach was so
+# much riskier than the (unreachable) border that exp() of the difference underflowed,
+# leaving people with somewhere to go but no share to go there.
+EXAMPLE_E = {
+    "grid.cell_km": 8.107421875,
+    "days": 35,
+    "seed": 7200,
+    "population.total": 1000,
+    "population.initial_in_camps_share": 0.0,
+    "bombardment.sorties_per_day": 95.0,
+    "border.policy": "quota",
+    "border.quota_per_day": 0,
+    "civilians.max_leave_probability_per_day": 0.5,
+    "civilians.speed_km_per_day": 1.0,
+    "civilians.queue_giveup_per_day": 0.0,
+    "government.salami_tactics": False,
+    "rebels.alliance_threshold": 0.0,
+    "checkpoints": [],
+}
+
 
 def _effective_border_policy(model, day: int) -> str:
     """The policy the crossing applied on ``day``: Turkey's rung may override the scenario."""
@@ -128,6 +148,7 @@ def _effective_border_policy(model, day: int) -> str:
 @example(changes=EXAMPLE_B)
 @example(changes=EXAMPLE_C)
 @example(changes=EXAMPLE_D)
+@example(changes=EXAMPLE_E)
 def test_ledger_and_flow_invariants(changes):
     model = run(**changes)
     cfg = model.config

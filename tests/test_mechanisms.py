@@ -182,11 +182,19 @@ def test_separable_logit_matches_full_logit():
     option[2] = -np.inf  # closed
     full = displacement.choice_probabilities(route + option[None, :])
     row_shift = rng.normal(size=(30, 1))  # a factor per row must not matter
-    split = displacement.separable_logit_shares(
-        np.exp(route + row_shift), np.where(np.isfinite(option), np.exp(option), 0.0)
-    )
+    split = displacement.separable_logit_shares(np.exp(route + row_shift), option)
     assert np.allclose(full, split)
     assert np.all(split[:, 2] == 0)
+
+
+def test_separable_logit_keeps_a_reachable_option_that_is_far_less_attractive():
+    # The only reachable open place has a utility 2,000 below an unreachable one: exp()
+    # of the difference underflows, yet everyone must still be able to go there.
+    route = np.array([[1.0, 0.0], [0.5, 1.0]])
+    option = np.array([-2000.0, 0.0])
+    shares = displacement.separable_logit_shares(route, option)
+    np.testing.assert_array_equal(shares[0], [1.0, 0.0])
+    assert shares[1, 1] == 1.0 and shares[1].sum() == 1.0
 
 
 def test_isolated_pockets_are_found():

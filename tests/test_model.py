@@ -208,7 +208,8 @@ def test_grouped_destination_draws_keep_each_origins_shares():
     shares = np.zeros(len(table.kind))
     for o, n in zip(origins, people, strict=True):
         route = table._route_weights(np.array([o]))
-        shares += n * (route[0] * table.option_weights()) / (route @ table.option_weights())
+        weight = route[0] * np.exp(table.option_utility())
+        shares += n * weight / weight.sum()
     expected = shares
     rng = np.random.default_rng(1)
     draws = 400

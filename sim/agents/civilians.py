@@ -254,10 +254,10 @@ class DestinationTable:
             ok[own] = self._route_weights(origins[own]) @ open_now > 0
         return ok
 
-    def option_weights(self) -> np.ndarray:
-        """The daily part of the choice utility, ``exp(place utility)``, ``(J,)``.
+    def option_utility(self) -> np.ndarray:
+        """The daily part of the choice utility, ``(J,)``; ``-inf`` for closed places.
 
-        Place utility = pull - danger x risk there - crowding x fill; 0 for closed places.
+        Place utility = pull - danger x risk there - crowding x fill.
         """
         m = self.model
         cfg = m.config.civilians
@@ -267,9 +267,7 @@ class DestinationTable:
         pull = np.asarray(pull_by_kind)[self.kind]
         risk_at = m.risk.ravel()[self.flat_cell]
         place = pull - cfg.danger_weight * risk_at - cfg.crowding_weight * self.fill()
-        open_now = self.available()
-        top = place[open_now].max() if open_now.any() else 0.0
-        return np.where(open_now, np.exp(place - top), 0.0)
+        return np.where(self.available(), place, -np.inf)
 
     def choose(
         self, rng: np.random.Generator, origins: np.ndarray, people: np.ndarray
@@ -296,7 +294,7 @@ class DestinationTable:
         )
         groups = np.flatnonzero(per_routing_cell)
         route = np.concatenate([self.route_weight[groups], self._route_weights(origins[own])])
-        shares = disp.separable_logit_shares(route, self.option_weights())
+        shares = disp.separable_logit_shares(route, self.option_utility())
         n = np.concatenate([per_routing_cell[groups].astype(np.int64), people[own]])
         counts = disp.split_among(rng, n, shares)
         routing = np.concatenate([groups, self.routing_of[origins[own]]])

@@ -84,22 +84,28 @@ def choice_probabilities(utility: np.ndarray) -> np.ndarray:
     return np.divide(expu, total, out=np.zeros_like(expu), where=total > 0)
 
 
-def separable_logit_shares(route_weight: np.ndarray, option_weight: np.ndarray) -> np.ndarray:
+def separable_logit_shares(route_weight: np.ndarray, option_utility: np.ndarray) -> np.ndarray:
     """Logit choice shares when utility splits into a per-route and a per-option part.
 
     With ``utility[i, j] = b[i, j] + a[j]`` the shares are proportional to
     ``exp(b[i, j]) * exp(a[j])``; the same as :func:`choice_probabilities`, but the
-    route part can be computed once per route change instead of every day.
+    route part can be computed once per route change instead of every day. ``a`` is
+    shifted per row by its largest value among the options that row can reach, so no
+    reachable, open option underflows to a zero share.
 
     Args:
         route_weight: ``exp(b)``, ``(n_origins, n_options)``; 0 where unreachable. Any
             positive factor per row cancels out.
-        option_weight: ``exp(a)``, ``(n_options,)``; 0 where the option is closed.
+        option_utility: ``a``, ``(n_options,)``; ``-inf`` where the option is closed.
 
     Returns:
-        ``(n_origins, n_options)``; rows sum to 1, or are all zero when nothing is open.
+        ``(n_origins, n_options)``; rows sum to 1, or are all zero when nothing open can
+        be reached.
     """
-    w = route_weight * option_weight[None, :]
+    ok = (route_weight > 0) & np.isfinite(option_utility)[None, :]
+    a = np.where(ok, option_utility[None, :], -np.inf)
+    top = a.max(axis=1, keepdims=True)
+    w = np.where(ok, route_weight * np.exp(a - np.where(np.isfinite(top), top, 0.0)), 0.0)
     total = w.sum(axis=1, keepdims=True)
     return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
