@@ -236,3 +236,21 @@ def test_sorties_land_in_proportion_to_target_probabilities():
     assert placed.sum() == n and placed[:, 1].sum() == 0
     sd = np.sqrt(n * p * (1 - p))
     assert np.all(np.abs(placed - n * p) <= 5 * sd + 1e-9)
+
+
+@pytest.mark.parametrize("scale", [1, 50])
+def test_split_among_follows_the_shares(scale):
+    shares = np.array([[0.5, 0.0, 0.3, 0.2], [0.0, 0.0, 0.1, 0.9], [0.25, 0.25, 0.25, 0.25]])
+    people = np.array([3, 2, 4]) * scale
+    rng = np.random.default_rng(8)
+    draws = 4000
+    total = np.zeros(shares.shape)
+    for _ in range(draws):
+        out = displacement.split_among(rng, people, shares)
+        np.testing.assert_array_equal(out.sum(axis=1), people)
+        assert not out[shares == 0].any()
+        total += out
+    expected = people[:, None] * shares
+    sd = np.sqrt(people[:, None] * shares * (1 - shares) / draws)
+    ok = shares > 0
+    assert np.all(np.abs(total[ok] / draws - expected[ok]) <= 5 * sd[ok])

@@ -374,14 +374,10 @@ class DisplacedPeople(mesa.Agent):
         if origins.size == 0:
             return
         counts, days = table.choose(m.rng, origins, departures.ravel()[origins])
-        arrive = (m.day + days) % MAX_TRAVEL_DAYS
-        n_dest = counts.shape[1]
-        slot = (arrive * n_dest + np.arange(n_dest)).ravel()
-        self.transit += (
-            np.bincount(slot, weights=counts.ravel(), minlength=self.transit.size)
-            .astype(np.int64)
-            .reshape(self.transit.shape)
-        )
+        going = np.flatnonzero(counts)
+        place = going % counts.shape[1]
+        arrive = (m.day + days.ravel()[going]) % MAX_TRAVEL_DAYS
+        np.add.at(self.transit, (arrive, place), counts.ravel()[going])
 
     def arrivals(self) -> np.ndarray:
         """Take today's arrivals off the road, ``(n_destinations,)``."""

@@ -83,12 +83,13 @@ def civilian_deaths(
     """Deaths among ``people`` (int, any leading shape matching ``impact``'s trailing shape).
 
     Each person dies with probability ``1 - exp(-lethality * impact)`` independently;
-    only struck cells are drawn, since elsewhere nobody can die.
+    only struck, inhabited cells are drawn, since elsewhere nobody can die.
     """
     flat = people.reshape(-1, impact.size)
     deaths = np.zeros_like(flat)
     if lethality > 0:
         struck = np.flatnonzero(impact.ravel() > 0)
+        struck = struck[flat[:, struck].any(axis=0)]  # ...and inhabited
         p = -np.expm1(-lethality * impact.ravel()[struck])
         deaths[:, struck] = rng.binomial(flat[:, struck], p)
     return deaths.reshape(people.shape)

@@ -89,9 +89,7 @@ def separable_logit_shares(route_weight: np.ndarray, option_utility: np.ndarray)
 
     With ``utility[i, j] = b[i, j] + a[j]`` the shares are proportional to
     ``exp(b[i, j]) * exp(a[j])``; the same as :func:`choice_probabilities`, but the
-    route part can be computed once per route change instead of every day. ``a`` is
-    shifted per row by its largest value among the options that row can reach, so no
-    reachable, open option underflows to a zero share.
+    route part can be computed once per route change instead of every day.
 
     Args:
         route_weight: ``exp(b)``, ``(n_origins, n_options)``; 0 where unreachable. Any
@@ -102,12 +100,19 @@ def separable_logit_shares(route_weight: np.ndarray, option_utility: np.ndarray)
         ``(n_origins, n_options)``; rows sum to 1, or are all zero when nothing open can
         be reached.
     """
-    ok = (route_weight > 0) & np.isfinite(option_utility)[None, :]
-    a = np.where(ok, option_utility[None, :], -np.inf)
-    top = a.max(axis=1, keepdims=True)
-    w = np.where(ok, route_weight * np.exp(a - np.where(np.isfinite(top), top, 0.0)), 0.0)
-    total = w.sum(axis=1, keepdims=True)
-    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+    open_now = np.isfinite(option_utility)
+    top = option_utility[open_now].max() if open_now.any() else 0.0
+    w = route_weight * np.exp(np.where(open_now, option_utility - top, -np.inf))[None, :]
+    total = w.sum(axis=1)
+    # A row whose reachable places all lie far below the best open place overall can
+    # underflow to zero: shift those rows by their own best reachable place instead.
+    lost = (total == 0) & ((route_weight > 0) & open_now[None, :]).any(axis=1)
+    if lost.any():
+        ok = (route_weight[lost] > 0) & open_now[None, :]
+        a = np.where(ok, option_utility[None, :], -np.inf)
+        w[lost] = np.where(ok, route_weight[lost] * np.exp(a - a.max(axis=1, keepdims=True)), 0)
+        total[lost] = w[lost].sum(axis=1)
+    return np.divide(w, total[:, None], out=np.zeros_like(w), where=total[:, None] > 0)
 
 
 def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray) -> np.ndarray:
@@ -129,6 +134,8 @@ def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray
         return out
     p = shares[:, used]
     empty = p.sum(axis=1) <= 0
+    if people[empty].any():
+        raise ValueError("people to split but no option has a positive share")
     p[empty, 0] = 1.0  # unreachable rows carry no people; numpy needs a valid distribution
     # Guard against float round-off: the last column takes what the others leave.
     p[:, -1] = np.maximum(0.0, 1.0 - p[:, :-1].sum(axis=1))
