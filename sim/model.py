@@ -130,6 +130,7 @@ class EscalationModel(mesa.Model):
         self._fields_version = -1
         self.sorties_today = 0
         self.impact = np.zeros(self.geo.shape)
+        self._spread_matrices: tuple[float, tuple | None] = (0.0, None)  # (spread, matrices)
         self.ceasefire_until = -1
         self.turkish_soldiers_killed = 0
         self._scripted = self._schedule_scripted_events()
@@ -397,7 +398,14 @@ class EscalationModel(mesa.Model):
         placed = bomb.place_sorties(self.rng, sorties, p)
         self.sorties_today = int(placed.sum())
         effectiveness = turkey_fx.bombardment_effectiveness_multiplier
-        self.impact = effectiveness * bomb.spread_impact(placed, cfg.spread_km / self.geo.cell_km)
+        spread_cells = cfg.spread_km / self.geo.cell_km
+        if spread_cells > 0 and self._spread_matrices[0] != spread_cells:
+            self._spread_matrices = (
+                spread_cells,
+                bomb.spread_matrices(self.geo.shape, spread_cells),
+            )
+        matrices = self._spread_matrices[1] if spread_cells > 0 else None
+        self.impact = effectiveness * bomb.spread_impact(placed, spread_cells, matrices)
         self.hazard[...] = bomb.update_hazard(
             self.hazard, self.impact, cfg.hazard_decay_per_day, 1.0
         )

@@ -254,3 +254,34 @@ def test_split_among_follows_the_shares(scale):
     sd = np.sqrt(people[:, None] * shares * (1 - shares) / draws)
     ok = shares > 0
     assert np.all(np.abs(total[ok] / draws - expected[ok]) <= 5 * sd[ok])
+
+
+@settings(max_examples=30)
+@given(st.integers(1, 12), st.integers(1, 12), st.floats(0.3, 3.0), st.integers(0, 2**31 - 1))
+def test_spread_matrices_match_scipy_gaussian_filter(rows, cols, sigma, seed):
+    sorties = np.random.default_rng(seed).poisson(0.5, (rows, cols))
+    matrices = bombardment.spread_matrices((rows, cols), sigma)
+    ours = bombardment.spread_impact(sorties, sigma, matrices)
+    reference = ndimage.gaussian_filter(sorties.astype(float), sigma, mode="constant")
+    np.testing.assert_allclose(ours, reference, atol=1e-12)
+
+
+def test_deaths_per_group_keep_the_law_of_one_draw_per_group():
+    # One binomial per cell, then a hypergeometric share per group, must give each
+    # group Binomial(n, p) deaths, independent of the other groups.
+    people = np.array([[4000], [1000], [0], [5000]])[:, :, None]  # 4 groups, one cell
+    impact = np.full((1, 1), 30.0)
+    lethality = 1e-4
+    p = -np.expm1(-lethality * 30.0)
+    rng = np.random.default_rng(12)
+    draws = np.array(
+        [bombardment.civilian_deaths(rng, people, impact, lethality)[:, 0, 0] for _ in range(4000)]
+    )
+    n = people[:, 0, 0]
+    assert (draws[:, 2] == 0).all()
+    mean, var = draws.mean(axis=0), draws.var(axis=0)
+    for g in (0, 1, 3):
+        sd_of_mean = np.sqrt(n[g] * p * (1 - p) / len(draws))
+        assert abs(mean[g] - n[g] * p) < 5 * sd_of_mean
+        assert 0.85 < var[g] / (n[g] * p * (1 - p)) < 1.15
+    assert abs(np.corrcoef(draws[:, 0], draws[:, 3])[0, 1]) < 0.08

@@ -7,7 +7,6 @@ Units: sorties are integer strike missions; hazard is sortie-equivalents with me
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 
 def target_probabilities(
@@ -62,11 +61,41 @@ def place_sorties(rng: np.random.Generator, sorties: int, probabilities: np.ndar
     return counts.reshape(probabilities.shape)
 
 
-def spread_impact(sorties: np.ndarray, spread_cells: float) -> np.ndarray:
-    """Spread each strike's effect over nearby cells (Gaussian, mass-preserving)."""
+def spread_matrices(shape: tuple[int, int], spread_cells: float) -> tuple[np.ndarray, np.ndarray]:
+    """The Gaussian spread as two banded matrices, ``(rows, rows)`` and ``(cols, cols)``.
+
+    ``rows_matrix @ sorties @ cols_matrix.T`` is the Gaussian filter of ``sorties`` with
+    zeros outside the grid (the kernel of :func:`scipy.ndimage.gaussian_filter`: cut at
+    4 standard deviations and normalised), as two small matrix products.
+    """
+    radius = int(4.0 * spread_cells + 0.5)
+    offsets = np.arange(-radius, radius + 1)
+    kernel = np.exp(-0.5 * (offsets / spread_cells) ** 2)
+    kernel /= kernel.sum()
+
+    def banded(n: int) -> np.ndarray:
+        gap = np.arange(n)[None, :] - np.arange(n)[:, None]
+        return np.where(np.abs(gap) <= radius, kernel[np.clip(gap + radius, 0, 2 * radius)], 0.0)
+
+    return banded(shape[0]), banded(shape[1])
+
+
+def spread_impact(
+    sorties: np.ndarray,
+    spread_cells: float,
+    matrices: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Spread each strike's effect over nearby cells (Gaussian, mass-preserving).
+
+    Args:
+        sorties: Strikes per cell, ``(rows, cols)``.
+        spread_cells: Standard deviation of the spread, in cells (0 = no spread).
+        matrices: :func:`spread_matrices` for this shape and spread, if already made.
+    """
     impact = sorties.astype(float)
     if spread_cells > 0:
-        impact = ndimage.gaussian_filter(impact, sigma=spread_cells, mode="constant")
+        rows_matrix, cols_matrix = matrices or spread_matrices(impact.shape, spread_cells)
+        impact = rows_matrix @ impact @ cols_matrix.T
     return impact
 
 
@@ -82,14 +111,26 @@ def civilian_deaths(
 ) -> np.ndarray:
     """Deaths among ``people`` (int, any leading shape matching ``impact``'s trailing shape).
 
-    Each person dies with probability ``1 - exp(-lethality * impact)`` independently;
-    only struck, inhabited cells are drawn, since elsewhere nobody can die.
+    Each person dies with probability ``1 - exp(-lethality * impact)`` independently.
+    Everyone in a cell faces the same risk, so each struck, inhabited cell has one
+    binomial draw for all its groups together, and the dead are then shared among the
+    groups by a multivariate hypergeometric draw (one group at a time, each vectorised
+    over the cells): the same law as one draw per group, with fewer draws.
     """
     flat = people.reshape(-1, impact.size)
     deaths = np.zeros_like(flat)
     if lethality > 0:
-        struck = np.flatnonzero(impact.ravel() > 0)
-        struck = struck[flat[:, struck].any(axis=0)]  # ...and inhabited
-        p = -np.expm1(-lethality * impact.ravel()[struck])
-        deaths[:, struck] = rng.binomial(flat[:, struck], p)
+        in_cell = flat.sum(axis=0)
+        cells = np.flatnonzero((impact.ravel() > 0) & (in_cell > 0))
+        p = -np.expm1(-lethality * impact.ravel()[cells])
+        dead = rng.binomial(in_cell[cells], p)
+        hit = dead > 0
+        cells, dead, others = cells[hit], dead[hit], in_cell[cells[hit]]
+        for g in range(len(flat) - 1):
+            group = flat[g, cells]
+            others = others - group
+            taken = rng.hypergeometric(group, others, dead)
+            deaths[g, cells] = taken
+            dead = dead - taken
+        deaths[-1, cells] = dead
     return deaths.reshape(people.shape)
