@@ -487,12 +487,13 @@ def case_scaling_population(settings: Settings) -> CaseResult:
                 "size: Turkey's threshold is fixed in people); ratio of slowest/fastest"
             )
             target, met = "(reported only)", None
+        exponent = fit_exponent(list(medians), list(medians.values()))
         rows.append(
             Row(
                 "scaling_population" if scaled else "scaling_population (fixed thresholds)",
                 what,
                 "—" if ratio is None else f"max/min = {ratio:.2f}",
-                "see detail",
+                "see detail" if exponent is None else f"time ~ people^{exponent:.2f}",
                 target=target,
                 met=met,
             )
