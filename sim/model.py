@@ -127,6 +127,7 @@ class EscalationModel(mesa.Model):
         self.last_owner = self.geo.control0.copy()
         self.population_home_start = self.geo.population0
         self.control_version = 0  # counts changes of control
+        self.last_control_change_day = -(10**6)
         self._fields_version = -1
         self.sorties_today = 0
         self.impact = np.zeros(self.geo.shape)
@@ -199,6 +200,8 @@ class EscalationModel(mesa.Model):
             cp.update_status()
 
         self.metrics: dict[str, float | int | str] = {}
+        self._governorate_cells = np.flatnonzero(self.geo.in_governorate)
+        self._border_zone: tuple[float, np.ndarray] = (-1.0, np.zeros(0, dtype=np.int64))
         self.camp_rows: list[tuple[int, str, int, int]] = []
         self.checkpoint_rows: list[tuple[int, str, int, int, int, int]] = []
         # One reporter collects the whole day's row (cheaper than one per column).
@@ -239,13 +242,16 @@ class EscalationModel(mesa.Model):
         """Total rebel combat power (fighters times multipliers)."""
         return sum(g.strength_fighters * g.power_multiplier() for g in (self.hts, self.nlf))
 
-    def defence_per_cell(self) -> np.ndarray:
-        """Rebel combat power per front cell, spread evenly over each group's front."""
-        front = self.front_mask
-        out = np.zeros(self.control.shape)
+    def defence_on(self, cells: np.ndarray) -> np.ndarray:
+        """Rebel combat power on the given front cells (flat indices), ``(n,)``.
+
+        Each group's power is spread evenly over the front cells it holds.
+        """
+        held = self.control.ravel()[cells]
+        out = np.zeros(cells.size)
         for group in (self.hts, self.nlf):
-            mine = front & (self.control == group.control_code)
-            n = int(mine.sum())
+            mine = held == group.control_code
+            n = int(np.count_nonzero(mine))
             if n:
                 out[mine] = group.strength_fighters * group.power_multiplier() / n
         return out
@@ -275,6 +281,7 @@ class EscalationModel(mesa.Model):
         self.captured_day[cells] = self.day
         self.control[cells] = new_owner
         self.control_version += 1
+        self.last_control_change_day = self.day
         self._routes_stale = True
 
     def _record_history(self) -> None:
@@ -591,13 +598,14 @@ class EscalationModel(mesa.Model):
             raise LedgerError(
                 f"day {self.day}: ledger sums to {ledger:,}, expected {self.population_total:,}"
             )
-        near_border = self.geo.distance_to_border_km <= self.config.border.zone_km
-        sheltering_near = int(self.displaced.sheltering[near_border].sum())
+        zone_km = self.config.border.zone_km
+        if self._border_zone[0] != zone_km:  # the zone is fixed unless an event changes it
+            self._border_zone = (zone_km, np.flatnonzero(self.geo.distance_to_border_km <= zone_km))
+        sheltering_near = int(self.displaced.sheltering.ravel()[self._border_zone[1]].sum())
         new_in_camps = sum(max(c.population - c.initial_population, 0) for c in self.camps)
         capacity = sum(c.capacity_people for c in self.camps)
-        in_gov = self.geo.in_governorate
-        n_gov = max(int(in_gov.sum()), 1)
-        held = np.bincount(self.control[in_gov], minlength=TURKEY + 1)
+        held = np.bincount(self.control.ravel()[self._governorate_cells], minlength=TURKEY + 1)
+        n_gov = max(self._governorate_cells.size, 1)
         self.metrics = {
             "day": self.day,
             "date": self.date.isoformat(),

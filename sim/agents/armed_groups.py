@@ -62,20 +62,26 @@ class GovernmentForces(ArmedGroup):
         if intensity <= 0:
             return
         front = m.front_mask
-        n_front = int(front.sum())
-        if n_front == 0:
+        cells = np.flatnonzero(front)  # the fighting happens on the front cells only
+        if cells.size == 0:
             return
-        axis_w = m.axis_weight / max(float(m.axis_weight[front].mean()), 1e-12)
+        axis = m.axis_weight.ravel()[cells]
         attack = (
             self.strength_fighters
             * intensity
-            / n_front
-            * axis_w
-            * (1.0 + cfg.bombardment_support * front_impact)
+            / cells.size
+            * (axis / max(float(axis.mean()), 1e-12))
+            * (1.0 + cfg.bombardment_support * front_impact.ravel()[cells])
         )
-        defence = m.defence_per_cell()
-        ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
-        p = combat.capture_probability(ratio, cfg.capture_rate_per_day)
+        defence = m.defence_on(cells)
+        ratio = np.zeros(front.shape)
+        ratio.ravel()[cells] = np.divide(
+            attack, defence, out=np.zeros_like(attack), where=defence > 0
+        )
+        p = np.zeros(front.shape)
+        p.ravel()[cells] = combat.capture_probability(
+            ratio.ravel()[cells], cfg.capture_rate_per_day
+        )
         captured = combat.draw_cells(m.rng, front, p)
         m.change_control(captured, GOVERNMENT, ratio, "offensive")
         # Pockets only appear when control changes, and once found they all give up.
@@ -89,8 +95,9 @@ class GovernmentForces(ArmedGroup):
             self.strength_fighters * intensity, defenders * intensity, cfg.attrition_per_day
         )
         self.take_losses(gov_loss)
-        hts_front = int((front & (m.control == HTS)).sum())
-        nlf_front = int((front & (m.control == NLF)).sum())
+        held = m.control.ravel()[cells]  # who still holds yesterday's front
+        hts_front = int(np.count_nonzero(held == HTS))
+        nlf_front = int(np.count_nonzero(held == NLF))
         share_hts = hts_front / max(hts_front + nlf_front, 1)
         m.hts.take_losses(def_loss * share_hts)
         m.nlf.take_losses(def_loss * (1 - share_hts))
@@ -154,6 +161,8 @@ class RebelAlliance(mesa.Agent):
         """Try to retake cells lost in the last days; success grows with cooperation."""
         m = self.model
         cfg = m.config.combat
+        if m.day - m.last_control_change_day > cfg.counterattack_window_days:
+            return  # nothing was lost recently enough to retake
         hot = (
             m.exposed_government_mask
             & (m.day - m.captured_day <= cfg.counterattack_window_days)
@@ -166,8 +175,8 @@ class RebelAlliance(mesa.Agent):
             m.government_forces.strength_fighters * max(intensity, 0.05) / max(int(hot.sum()), 1)
         )
         ratio = np.full(m.control.shape, defence / max(attack_gov, 1e-9))
-        p = combat.capture_probability(ratio, cfg.counterattack_rate_per_day) * self.cooperation
-        retaken = combat.draw_cells(m.rng, hot, p)
+        p = combat.capture_probability(ratio[0, 0], cfg.counterattack_rate_per_day)
+        retaken = combat.draw_cells(m.rng, hot, np.full(ratio.shape, p * self.cooperation))
         if retaken.any():
             for code in (HTS, NLF):
                 cells = retaken & (m.last_owner == code)
