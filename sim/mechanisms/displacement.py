@@ -118,7 +118,8 @@ def separable_logit_shares(route_weight: np.ndarray, option_utility: np.ndarray)
 def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """Multinomial split of ``people[i]`` over the columns of ``shares[i]``.
 
-    Rows whose shares are all zero must have ``people[i] == 0``.
+    Each row of ``shares`` sums to 1 (up to round-off), or is all zero; such empty rows
+    must have ``people[i] == 0``.
 
     Returns:
         Integer array ``(n, k)`` whose rows sum to ``people``.
@@ -139,7 +140,6 @@ def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray
     p[empty, 0] = 1.0  # unreachable rows carry no people; numpy needs a valid distribution
     # Guard against float round-off: the last column takes what the others leave.
     p[:, -1] = np.maximum(0.0, 1.0 - p[:, :-1].sum(axis=1))
-    p[:, :-1] = np.minimum(p[:, :-1], 1.0)
     out[:, used] = rng.multinomial(people, p)
     return out
 
