@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from conftest import LEDGER, run, scenario, series
 
+from sim.mechanisms.combat import exposed_government_cells, front_cells
 from sim.model import EscalationModel, LedgerError
 from sim.runs.output import csv_text, timeseries_rows
 
@@ -205,12 +206,10 @@ def test_grouped_destination_draws_keep_each_origins_shares():
     origins = np.flatnonzero(table.routing_of == home)
     assert len(origins) > 1 and table.is_place_cell[origins].sum() == 1
     people = np.arange(1, len(origins) + 1) * 1000
-    shares = np.zeros(len(table.kind))
+    expected = np.zeros(len(table.kind))  # sum over origins of people x own shares
     for o, n in zip(origins, people, strict=True):
-        route = table._route_weights(np.array([o]))
-        weight = route[0] * np.exp(table.option_utility())
-        shares += n * weight / weight.sum()
-    expected = shares
+        weight = table._route_weights(np.array([o]))[0] * np.exp(table.option_utility())
+        expected += n * weight / weight.sum()
     rng = np.random.default_rng(1)
     draws = 400
     totals = np.zeros(len(table.kind))
@@ -228,8 +227,6 @@ def test_grouped_destination_draws_keep_each_origins_shares():
 
 
 def test_fields_derived_from_control_follow_every_change():
-    from sim.mechanisms.combat import exposed_government_cells, front_cells
-
     m = EscalationModel(scenario(days=40))
     for _ in range(40):
         m.step()

@@ -74,14 +74,11 @@ class GovernmentForces(ArmedGroup):
             * (1.0 + cfg.bombardment_support * front_impact.ravel()[cells])
         )
         defence = m.defence_on(cells)
-        ratio = np.zeros(front.shape)
-        ratio.ravel()[cells] = np.divide(
-            attack, defence, out=np.zeros_like(attack), where=defence > 0
-        )
+        front_ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
+        ratio = np.zeros(front.shape)  # the local force ratio, logged with each capture
+        ratio.ravel()[cells] = front_ratio
         p = np.zeros(front.shape)
-        p.ravel()[cells] = combat.capture_probability(
-            ratio.ravel()[cells], cfg.capture_rate_per_day
-        )
+        p.ravel()[cells] = combat.capture_probability(front_ratio, cfg.capture_rate_per_day)
         captured = combat.draw_cells(m.rng, front, p)
         m.change_control(captured, GOVERNMENT, ratio, "offensive")
         # Pockets only appear when control changes, and once found they all give up.
@@ -174,9 +171,10 @@ class RebelAlliance(mesa.Agent):
         attack_gov = (
             m.government_forces.strength_fighters * max(intensity, 0.05) / max(int(hot.sum()), 1)
         )
-        ratio = np.full(m.control.shape, defence / max(attack_gov, 1e-9))
-        p = combat.capture_probability(ratio[0, 0], cfg.counterattack_rate_per_day)
-        retaken = combat.draw_cells(m.rng, hot, np.full(ratio.shape, p * self.cooperation))
+        local_ratio = defence / max(attack_gov, 1e-9)  # the same on every hot cell
+        p = combat.capture_probability(local_ratio, cfg.counterattack_rate_per_day)
+        retaken = combat.draw_cells(m.rng, hot, np.full(hot.shape, p * self.cooperation))
+        ratio = np.full(hot.shape, local_ratio)
         if retaken.any():
             for code in (HTS, NLF):
                 cells = retaken & (m.last_owner == code)

@@ -19,11 +19,11 @@ def box_sum_3x3(values: np.ndarray) -> np.ndarray:
     Returns:
         Same shape and dtype.
     """
-    *layers, rows, cols = values.shape
-    p = np.zeros((*layers, rows + 2, cols + 2), dtype=values.dtype)  # np.pad is slower
-    p[..., 1:-1, 1:-1] = values
-    rows = p[..., :-2, :] + p[..., 1:-1, :] + p[..., 2:, :]
-    return rows[..., :-2] + rows[..., 1:-1] + rows[..., 2:]
+    *layers, n_rows, n_cols = values.shape
+    padded = np.zeros((*layers, n_rows + 2, n_cols + 2), dtype=values.dtype)  # np.pad is slower
+    padded[..., 1:-1, 1:-1] = values
+    down = padded[..., :-2, :] + padded[..., 1:-1, :] + padded[..., 2:, :]
+    return down[..., :-2] + down[..., 1:-1] + down[..., 2:]
 
 
 def touches_4(mask: np.ndarray) -> np.ndarray:
