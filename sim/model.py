@@ -526,8 +526,9 @@ class EscalationModel(mesa.Model):
         can_go = can_go.reshape(present.shape)
         left = self.residents.leave(can_go)
         moved = self.displaced.move_on(can_go)
-        self.displaced_cumulative += int(left.sum())
-        self.displacement_movements += int(left.sum()) + int(moved.sum())
+        left_home = int(left.sum())
+        self.displaced_cumulative += left_home
+        self.displacement_movements += left_home + int(moved.sum())
         self.displaced.depart(left + moved, table)
 
     def _arrive(self, arrived: np.ndarray) -> None:
@@ -536,12 +537,13 @@ class EscalationModel(mesa.Model):
         open_now = table.available()
         shelter = self.displaced.sheltering.ravel()
         # Camps admit up to their room; the rest stay in informal sites beside the camp.
-        for j in table.camp_index[(arrived[table.camp_index] > 0) & open_now[table.camp_index]]:
-            camp = self.camps[j]
-            admitted = min(int(arrived[j]), camp.room())
-            camp.population += admitted
-            camp.note_fill()
-            shelter[table.flat_cell[j]] += int(arrived[j]) - admitted
+        camps = table.camp_index[(arrived[table.camp_index] > 0) & open_now[table.camp_index]]
+        room = np.array([self.camps[j].room() for j in camps], dtype=np.int64)
+        admitted, turned_away = disp.admit(arrived[camps], room)
+        for j, n in zip(camps, admitted, strict=True):
+            self.camps[j].population += int(n)
+            self.camps[j].note_fill()
+        np.add.at(shelter, table.flat_cell[camps], turned_away)
         towns = table.town_index[open_now[table.town_index]]
         np.add.at(shelter, table.flat_cell[towns], arrived[towns])
         for i, cp in enumerate(self.checkpoints):

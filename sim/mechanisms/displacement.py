@@ -106,9 +106,10 @@ def separable_logit_shares(route_weight: np.ndarray, option_utility: np.ndarray)
     total = w.sum(axis=1)
     # A row whose reachable places all lie far below the best open place overall can
     # underflow to zero: shift those rows by their own best reachable place instead.
-    lost = (total == 0) & ((route_weight > 0) & open_now[None, :]).any(axis=1)
-    if lost.any():
-        ok = (route_weight[lost] > 0) & open_now[None, :]
+    zero = np.flatnonzero(total == 0)
+    ok = (route_weight[zero] > 0) & open_now[None, :]
+    lost, ok = zero[ok.any(axis=1)], ok[ok.any(axis=1)]
+    if lost.size:
         a = np.where(ok, option_utility[None, :], -np.inf)
         w[lost] = np.where(ok, route_weight[lost] * np.exp(a - a.max(axis=1, keepdims=True)), 0)
         total[lost] = w[lost].sum(axis=1)
