@@ -285,3 +285,26 @@ def test_deaths_per_group_keep_the_law_of_one_draw_per_group():
         assert abs(mean[g] - n[g] * p) < 5 * sd_of_mean
         assert 0.85 < var[g] / (n[g] * p * (1 - p)) < 1.15
     assert abs(np.corrcoef(draws[:, 0], draws[:, 3])[0, 1]) < 0.08
+
+
+@pytest.mark.parametrize("picks", [1, 3, bombardment.FEW_PICKS, bombardment.FEW_PICKS + 5])
+def test_share_without_replacement_follows_the_hypergeometric_law(picks):
+    # Both ways of sharing (one pick at a time, or hypergeometric draws per group) must
+    # give group g the mean picks * n_g / N and the hypergeometric variance, and leave
+    # empty groups alone.
+    groups = np.array([[6, 40], [0, 0], [3, 25], [11, 5]])
+    column_picks = np.array([min(picks, 20), picks])
+    rng = np.random.default_rng(21)
+    draws = np.array(
+        [bombardment.share_without_replacement(rng, groups, column_picks) for _ in range(6000)]
+    )
+    np.testing.assert_array_equal(draws.sum(axis=1), np.broadcast_to(column_picks, (6000, 2)))
+    assert (draws[:, 1] == 0).all() and (draws <= groups).all()
+    total = groups.sum(axis=0)
+    share = groups / total
+    mean = column_picks * share
+    var = column_picks * share * (1 - share) * (total - column_picks) / (total - 1)
+    ok = var > 0
+    sd_of_mean = np.sqrt(var / len(draws))
+    assert np.all(np.abs(draws.mean(axis=0)[ok] - mean[ok]) < 5 * sd_of_mean[ok])
+    assert np.all(np.abs(draws.var(axis=0)[ok] / var[ok] - 1) < 0.12)

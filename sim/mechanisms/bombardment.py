@@ -114,8 +114,8 @@ def civilian_deaths(
     Each person dies with probability ``1 - exp(-lethality * impact)`` independently.
     Everyone in a cell faces the same risk, so each struck, inhabited cell has one
     binomial draw for all its groups together, and the dead are then shared among the
-    groups by a multivariate hypergeometric draw (one group at a time, each vectorised
-    over the cells): the same law as one draw per group, with fewer draws.
+    groups as a draw without replacement (:func:`share_without_replacement`): the same
+    law as one draw per group, with fewer draws.
     """
     flat = people.reshape(-1, impact.size)
     deaths = np.zeros_like(flat)
@@ -125,12 +125,56 @@ def civilian_deaths(
         p = -np.expm1(-lethality * impact.ravel()[cells])
         dead = rng.binomial(in_cell[cells], p)
         hit = dead > 0
-        cells, dead, others = cells[hit], dead[hit], in_cell[cells[hit]]
-        for g in range(len(flat) - 1):
-            group = flat[g, cells]
-            others = others - group
-            taken = rng.hypergeometric(group, others, dead)
-            deaths[g, cells] = taken
-            dead = dead - taken
-        deaths[-1, cells] = dead
+        cells = cells[hit]
+        deaths[:, cells] = share_without_replacement(rng, flat[:, cells], dead[hit])
     return deaths.reshape(people.shape)
+
+
+#: Up to this many picks per column, :func:`share_without_replacement` draws them one by
+#: one; beyond it, a hypergeometric draw per group (numpy's costs ~30 us a call).
+FEW_PICKS = 8
+
+
+def share_without_replacement(
+    rng: np.random.Generator, groups: np.ndarray, picks: np.ndarray
+) -> np.ndarray:
+    """Pick ``picks[j]`` people at random from column ``j`` of ``groups``, without replacement.
+
+    The multivariate hypergeometric law, independently per column.
+
+    Args:
+        rng: Random generator.
+        groups: People per group (rows) and column, ``(g, n)`` int.
+        picks: People picked from each column, ``(n,)`` int, at most the column's sum.
+
+    Returns:
+        ``(g, n)`` int: picked per group; columns sum to ``picks``.
+    """
+    taken = np.zeros_like(groups)
+    few = picks <= FEW_PICKS
+    cols = np.flatnonzero(few & (picks > 0))
+    if cols.size:
+        # One person at a time: the r-th pick from a column is uniform over the
+        # people not yet picked there; all positions are drawn in one call.
+        left = groups[:, cols].copy()
+        n_picks = picks[cols]
+        rounds = int(n_picks.max())
+        bound = left.sum(axis=0)[None, :] - np.arange(rounds)[:, None]
+        position = rng.integers(0, np.maximum(bound, 1))
+        for r in range(rounds):
+            now = np.flatnonzero(n_picks > r)
+            cum = np.cumsum(left[:, now], axis=0)
+            group = np.count_nonzero(cum <= position[r, now], axis=0)
+            left[group, now] -= 1
+        taken[:, cols] = groups[:, cols] - left
+    cols = np.flatnonzero(~few)
+    if cols.size:
+        others = groups[:, cols].sum(axis=0)
+        remaining = picks[cols]
+        for g in range(len(groups) - 1):
+            group = groups[g, cols]
+            others = others - group
+            taken[g, cols] = rng.hypergeometric(group, others, remaining)
+            remaining = remaining - taken[g, cols]
+        taken[-1, cols] = remaining
+    return taken
