@@ -502,8 +502,9 @@ class EscalationModel(mesa.Model):
         for cp in self.checkpoints:
             cp.update_status()
         self.crossing.update_policy()
+        open_now = table.available()  # fixed for the rest of the day
 
-        self._arrive(self.displaced.arrivals())
+        self._arrive(self.displaced.arrivals(), open_now)
 
         dist_front = self.distance_to_government_km
         proximity = np.exp(-dist_front / cfg.front_scale_km) * max(self.offensive_intensity(), 0.1)
@@ -520,21 +521,17 @@ class EscalationModel(mesa.Model):
             (cfg.hazard_weight, cfg.front_weight, cfg.control_change_weight, cfg.social_weight),
             cfg.memory_decay_per_day,
         )
-        origins = np.flatnonzero(present)
-        can_go = np.zeros(present.size, dtype=bool)
-        can_go[origins] = table.reachable(origins)
-        can_go = can_go.reshape(present.shape)
+        can_go = table.reachable_cells(open_now).reshape(present.shape)
         left = self.residents.leave(can_go)
         moved = self.displaced.move_on(can_go)
         left_home = int(left.sum())
         self.displaced_cumulative += left_home
         self.displacement_movements += left_home + int(moved.sum())
-        self.displaced.depart(left + moved, table)
+        self.displaced.depart(left + moved, table, open_now)
 
-    def _arrive(self, arrived: np.ndarray) -> None:
+    def _arrive(self, arrived: np.ndarray, open_now: np.ndarray) -> None:
         """Hand today's arrivals to camps, towns, checkpoint queues and the border queue."""
         table = self.destinations
-        open_now = table.available()
         shelter = self.displaced.sheltering.ravel()
         # Camps admit up to their room; the rest stay in informal sites beside the camp.
         camps = table.camp_index[(arrived[table.camp_index] > 0) & open_now[table.camp_index]]

@@ -177,6 +177,8 @@ class DestinationTable:
         #: Model cells where a destination lies (people there cannot choose their own).
         self.is_place_cell = np.zeros(geo.shape[0] * geo.shape[1], dtype=bool)
         self.is_place_cell[self.flat_cell] = True
+        self.version = 0  # counts route refreshes
+        self._reach: tuple[tuple, np.ndarray] = ((), np.zeros(0, dtype=bool))
         self.refresh()  # sets route_km, route_weight, travel_days, fallback_cell
 
     def refresh(self) -> None:
@@ -185,6 +187,7 @@ class DestinationTable:
         geo = m.geo
         cfg = m.config.civilians
         control = m.control
+        self.version += 1
         cost = np.ones(control.shape)
         cost[control == GOVERNMENT] = cfg.government_area_cost
         cost[m.front_mask] = cfg.front_cost
@@ -245,19 +248,38 @@ class DestinationTable:
         weights[self.flat_cell[None, :] == origins[:, None]] = 0.0
         return weights
 
-    def reachable(self, origins: np.ndarray) -> np.ndarray:
-        """Whether somewhere open can be reached from each given flat cell: bool ``(n,)``."""
-        open_now = self.available().astype(float)
-        ok = (self.route_weight @ open_now > 0)[self.routing_of[origins]]
-        own = self.is_place_cell[origins]  # these cannot choose their own cell
-        if own.any():
-            ok[own] = self._route_weights(origins[own]) @ open_now > 0
-        return ok
+    def reachable(self, origins: np.ndarray, open_now: np.ndarray | None = None) -> np.ndarray:
+        """Whether somewhere open can be reached from each given flat cell: bool ``(n,)``.
 
-    def option_utility(self) -> np.ndarray:
+        Args:
+            origins: Flat cells, ``(n,)``.
+            open_now: Today's :meth:`available`, if already known.
+        """
+        return self.reachable_cells(open_now)[origins]
+
+    def reachable_cells(self, open_now: np.ndarray | None = None) -> np.ndarray:
+        """Whether somewhere open can be reached from each flat cell: bool ``(rows * cols,)``.
+
+        Kept until routes or open places change (both are rare).
+        """
+        if open_now is None:
+            open_now = self.available()
+        key = (self.version, open_now.tobytes())
+        if self._reach[0] != key:
+            weight = open_now.astype(float)
+            ok = (self.route_weight @ weight > 0)[self.routing_of]
+            own = self.flat_cell  # these cannot choose their own cell
+            ok[own] = self._route_weights(own) @ weight > 0
+            self._reach = (key, ok)
+        return self._reach[1]
+
+    def option_utility(self, open_now: np.ndarray | None = None) -> np.ndarray:
         """The daily part of the choice utility, ``(J,)``; ``-inf`` for closed places.
 
         Place utility = pull - danger x risk there - crowding x fill.
+
+        Args:
+            open_now: Today's :meth:`available`, if already known.
         """
         m = self.model
         cfg = m.config.civilians
@@ -267,10 +289,14 @@ class DestinationTable:
         pull = np.asarray(pull_by_kind)[self.kind]
         risk_at = m.risk.ravel()[self.flat_cell]
         place = pull - cfg.danger_weight * risk_at - cfg.crowding_weight * self.fill()
-        return np.where(self.available(), place, -np.inf)
+        return np.where(self.available() if open_now is None else open_now, place, -np.inf)
 
     def choose(
-        self, rng: np.random.Generator, origins: np.ndarray, people: np.ndarray
+        self,
+        rng: np.random.Generator,
+        origins: np.ndarray,
+        people: np.ndarray,
+        open_now: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Split the people leaving each origin over the destinations (multinomial logit).
 
@@ -282,6 +308,7 @@ class DestinationTable:
             rng: Random generator.
             origins: Flat cells people leave, ``(n,)``.
             people: People leaving each, ``(n,)`` int.
+            open_now: Today's :meth:`available`, if already known.
 
         Returns:
             ``(counts, travel_days)``, each ``(k, J)`` with ``k <= n`` groups of origins:
@@ -294,7 +321,7 @@ class DestinationTable:
         )
         groups = np.flatnonzero(per_routing_cell)
         route = np.concatenate([self.route_weight[groups], self._route_weights(origins[own])])
-        shares = disp.separable_logit_shares(route, self.option_utility())
+        shares = disp.separable_logit_shares(route, self.option_utility(open_now))
         n = np.concatenate([per_routing_cell[groups].astype(np.int64), people[own]])
         counts = disp.split_among(rng, n, shares)
         routing = np.concatenate([groups, self.routing_of[origins[own]]])
@@ -329,11 +356,13 @@ class Residents(mesa.Agent):
         cfg = m.config.civilians
         # Only cells with people who can go anywhere are drawn (elsewhere nobody leaves).
         cells = np.flatnonzero(can_go & (self.at_home.sum(axis=0) > 0))
-        flat = self.at_home.reshape(self.at_home.shape[0], -1)
+        # (class, cell) pairs as flat indices: 1-d take/put beat 2-d fancy indexing.
+        pairs = (np.arange(len(self.tolerance))[:, None] * can_go.size + cells).ravel()
+        home = self.at_home.take(pairs).reshape(len(self.tolerance), cells.size)
         risk = m.risk.ravel()[cells]
         p = disp.leave_probability(risk, self.tolerance, cfg.max_leave_probability_per_day)
-        leavers = m.rng.binomial(flat[:, cells], p)
-        flat[:, cells] -= leavers
+        leavers = m.rng.binomial(home, p)
+        self.at_home.put(pairs, home - leavers)
         left = np.zeros(can_go.size, dtype=np.int64)
         left[cells] = leavers.sum(axis=0)
         self.left_today = left.reshape(can_go.shape)
@@ -362,18 +391,24 @@ class DisplacedPeople(mesa.Agent):
         self.sheltering -= self.moved_on_today
         return self.moved_on_today
 
-    def depart(self, departures: np.ndarray, table: DestinationTable) -> None:
+    def depart(
+        self,
+        departures: np.ndarray,
+        table: DestinationTable,
+        open_now: np.ndarray | None = None,
+    ) -> None:
         """Send people leaving each cell toward destinations chosen by multinomial logit.
 
         Args:
             departures: People leaving each cell today, ``(rows, cols)`` int.
             table: Where they can go (choice shares and travel times).
+            open_now: Today's ``table.available()``, if already known.
         """
         m = self.model
         origins = np.flatnonzero(departures)
         if origins.size == 0:
             return
-        counts, days = table.choose(m.rng, origins, departures.ravel()[origins])
+        counts, days = table.choose(m.rng, origins, departures.ravel()[origins], open_now)
         going = np.flatnonzero(counts)
         place = going % counts.shape[1]
         arrive = (m.day + days.ravel()[going]) % MAX_TRAVEL_DAYS
