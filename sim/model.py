@@ -416,12 +416,15 @@ class EscalationModel(mesa.Model):
         self.hazard[...] = bomb.update_hazard(
             self.hazard, self.impact, cfg.hazard_decay_per_day, 1.0
         )
-        lethality = cfg.lethality_per_sortie
-        present = np.concatenate([self.residents.at_home, self.displaced.sheltering[None]])
-        dead = bomb.civilian_deaths(self.rng, present, self.impact, lethality)
-        self.residents.at_home -= dead[:-1]
-        self.displaced.sheltering -= dead[-1]
-        self.civilian_deaths += int(dead.sum())
+        cells, dead = bomb.deaths_per_cell(self.rng, people, self.impact, cfg.lethality_per_sortie)
+        if cells.size:
+            home = self.residents.at_home.reshape(len(self.residents.tolerance), -1)
+            shelter = self.displaced.sheltering.ravel()
+            groups = np.vstack([home[:, cells], shelter[cells]])
+            share = bomb.share_without_replacement(self.rng, groups, dead)
+            home[:, cells] -= share[:-1]
+            shelter[cells] -= share[-1]
+            self.civilian_deaths += int(dead.sum())
 
         exposed = float(placed[self.op_distance_km <= EXPOSURE_RADIUS_KM].sum())
         near_posts = 3.0 if russia_fx.strikes_near_turkish_positions else 1.0

@@ -126,10 +126,12 @@ def test_hazard_and_deaths_grow_with_impact():
     rng = np.random.default_rng(3)
     people = np.full((50, 50), 10_000)
     low, high = np.full((50, 50), 0.5), np.full((50, 50), 5.0)
-    assert bombardment.civilian_deaths(rng, people, np.zeros((50, 50)), 1e-3).sum() == 0
-    d_low = bombardment.civilian_deaths(rng, people, low, 1e-4).sum()
-    d_high = bombardment.civilian_deaths(rng, people, high, 1e-4).sum()
-    assert d_high > d_low > 0
+    cells, dead = bombardment.deaths_per_cell(rng, people, np.zeros((50, 50)), 1e-3)
+    assert cells.size == dead.size == 0
+    cells, dead = bombardment.deaths_per_cell(rng, people, high, 1e-4)
+    assert (dead > 0).all() and np.unique(cells).size == cells.size
+    d_low = bombardment.deaths_per_cell(rng, people, low, 1e-4)[1].sum()
+    assert dead.sum() > d_low > 0
     h = bombardment.update_hazard(np.ones((2, 2)), np.zeros((2, 2)), 0.5, 1.0)
     assert np.allclose(h, 0.5)
     spread = bombardment.spread_impact(np.pad(np.ones((1, 1)), 5), 1.0)
@@ -267,23 +269,27 @@ def test_spread_matrices_match_scipy_gaussian_filter(rows, cols, sigma, seed):
 
 
 def test_deaths_per_group_keep_the_law_of_one_draw_per_group():
-    # One binomial per cell, then a hypergeometric share per group, must give each
+    # One binomial per cell, then a draw without replacement of who died, must give each
     # group Binomial(n, p) deaths, independent of the other groups.
-    people = np.array([[4000], [1000], [0], [5000]])[:, :, None]  # 4 groups, one cell
+    groups = np.array([4000, 1000, 0, 5000])
     impact = np.full((1, 1), 30.0)
     lethality = 1e-4
     p = -np.expm1(-lethality * 30.0)
     rng = np.random.default_rng(12)
-    draws = np.array(
-        [bombardment.civilian_deaths(rng, people, impact, lethality)[:, 0, 0] for _ in range(4000)]
-    )
-    n = people[:, 0, 0]
+
+    def one_day() -> np.ndarray:
+        cells, dead = bombardment.deaths_per_cell(rng, groups.sum()[None, None], impact, lethality)
+        if not cells.size:
+            return np.zeros(4, dtype=np.int64)
+        return bombardment.share_without_replacement(rng, groups[:, None], dead)[:, 0]
+
+    draws = np.array([one_day() for _ in range(4000)])
     assert (draws[:, 2] == 0).all()
     mean, var = draws.mean(axis=0), draws.var(axis=0)
     for g in (0, 1, 3):
-        sd_of_mean = np.sqrt(n[g] * p * (1 - p) / len(draws))
-        assert abs(mean[g] - n[g] * p) < 5 * sd_of_mean
-        assert 0.85 < var[g] / (n[g] * p * (1 - p)) < 1.15
+        sd_of_mean = np.sqrt(groups[g] * p * (1 - p) / len(draws))
+        assert abs(mean[g] - groups[g] * p) < 5 * sd_of_mean
+        assert 0.85 < var[g] / (groups[g] * p * (1 - p)) < 1.15
     assert abs(np.corrcoef(draws[:, 0], draws[:, 3])[0, 1]) < 0.08
 
 

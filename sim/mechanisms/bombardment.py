@@ -106,28 +106,33 @@ def update_hazard(
     return hazard * decay_per_day + effectiveness * impact
 
 
-def civilian_deaths(
+def deaths_per_cell(
     rng: np.random.Generator, people: np.ndarray, impact: np.ndarray, lethality: float
-) -> np.ndarray:
-    """Deaths among ``people`` (int, any leading shape matching ``impact``'s trailing shape).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Civilian deaths from today's strikes, per cell.
 
-    Each person dies with probability ``1 - exp(-lethality * impact)`` independently.
-    Everyone in a cell faces the same risk, so each struck, inhabited cell has one
-    binomial draw for all its groups together, and the dead are then shared among the
-    groups as a draw without replacement (:func:`share_without_replacement`): the same
-    law as one draw per group, with fewer draws.
+    Each person dies with probability ``1 - exp(-lethality * impact)`` independently, so a
+    cell's deaths are one binomial draw; :func:`share_without_replacement` then tells
+    which of its groups they belonged to (the same law as one draw per group).
+
+    Args:
+        rng: Random generator.
+        people: People present per cell, ``(rows, cols)`` int.
+        impact: Effective strikes per cell, ``(rows, cols)``.
+        lethality: Deaths per person per unit of impact (a hazard rate).
+
+    Returns:
+        ``(cells, dead)``: flat indices of the cells with at least one death, and their
+        deaths, each ``(k,)`` int.
     """
-    flat = people.reshape(-1, impact.size)
-    deaths = np.zeros_like(flat)
-    if lethality > 0:
-        in_cell = flat.sum(axis=0)
-        cells = np.flatnonzero((impact.ravel() > 0) & (in_cell > 0))
-        p = -np.expm1(-lethality * impact.ravel()[cells])
-        dead = rng.binomial(in_cell[cells], p)
-        hit = dead > 0
-        cells = cells[hit]
-        deaths[:, cells] = share_without_replacement(rng, flat[:, cells], dead[hit])
-    return deaths.reshape(people.shape)
+    if lethality <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    people = people.ravel()
+    impact = impact.ravel()
+    cells = np.flatnonzero((impact > 0) & (people > 0))
+    dead = rng.binomial(people[cells], -np.expm1(-lethality * impact[cells]))
+    hit = dead > 0
+    return cells[hit], dead[hit]
 
 
 #: Up to this many picks per column, :func:`share_without_replacement` draws them one by
