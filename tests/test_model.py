@@ -214,12 +214,12 @@ def test_grouped_destination_draws_keep_each_origins_shares():
     draws = 400
     totals = np.zeros(len(table.kind))
     for _ in range(draws):
-        counts, days = table.choose(rng, origins, people)
+        places, counts, days = table.choose(rng, origins, people)
         assert len(counts) == 2  # one group plus the origin in the town's own cell
         assert counts.sum() == people.sum()
-        assert counts[-1, town] == 0
-        assert (days == table.travel_days[home]).all()
-        totals += counts.sum(axis=0)
+        assert town in places and counts[-1, places == town] == 0
+        assert (days == table.travel_days[home][places]).all()
+        totals[places] += counts.sum(axis=0)
     p = expected / people.sum()
     sd = np.sqrt(people.sum() * p * (1 - p) / draws)
     z = np.abs(totals / draws - expected) / np.maximum(sd, 1e-9)

@@ -179,6 +179,7 @@ class DestinationTable:
         self.is_place_cell[self.flat_cell] = True
         self.version = 0  # counts route refreshes
         self._reach: tuple[tuple, np.ndarray] = ((), np.zeros(0, dtype=bool))
+        self._open_routes: tuple[tuple, tuple] = ((), ())
         self.refresh()  # sets route_km, route_weight, travel_days, fallback_cell
 
     def refresh(self) -> None:
@@ -273,6 +274,24 @@ class DestinationTable:
             self._reach = (key, ok)
         return self._reach[1]
 
+    def routes_to_open_places(
+        self, open_now: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Today's open places with the route weights and travel days to them.
+
+        Kept until routes or open places change (both are rare).
+
+        Returns:
+            ``(places, route_weight, travel_days)``: indices of the ``c`` open places
+            ``(c,)``, and ``(n_routing_cells, c)`` arrays.
+        """
+        key = (self.version, open_now.tobytes())
+        if self._open_routes[0] != key:
+            places = np.flatnonzero(open_now)
+            routes = (places, self.route_weight[:, places], self.travel_days[:, places])
+            self._open_routes = (key, routes)
+        return self._open_routes[1]
+
     def option_utility(self, open_now: np.ndarray | None = None) -> np.ndarray:
         """The daily part of the choice utility, ``(J,)``; ``-inf`` for closed places.
 
@@ -297,8 +316,8 @@ class DestinationTable:
         origins: np.ndarray,
         people: np.ndarray,
         open_now: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Split the people leaving each origin over the destinations (multinomial logit).
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Split the people leaving each origin over the open places (multinomial logit).
 
         Origins in one routing cell share their choice shares (unless a destination lies
         in the origin's own cell), so their people are split in one draw: a sum of
@@ -311,21 +330,28 @@ class DestinationTable:
             open_now: Today's :meth:`available`, if already known.
 
         Returns:
-            ``(counts, travel_days)``, each ``(k, J)`` with ``k <= n`` groups of origins:
-            people choosing each destination, and their days on the road.
+            ``(places, counts, travel_days)``: the indices of the ``c`` open places
+            ``(c,)``; then, each ``(k, c)`` with ``k <= n`` groups of origins, the people
+            choosing each place and their days on the road.
         """
+        if open_now is None:
+            open_now = self.available()
+        places, weight, days = self.routes_to_open_places(open_now)
         own = self.is_place_cell[origins]
         # Float sums are exact for counts below 2**53.
         per_routing_cell = np.bincount(
-            self.routing_of[origins[~own]], weights=people[~own], minlength=len(self.route_weight)
+            self.routing_of[origins[~own]], weights=people[~own], minlength=len(weight)
         )
         groups = np.flatnonzero(per_routing_cell)
-        route = np.concatenate([self.route_weight[groups], self._route_weights(origins[own])])
-        shares = disp.separable_logit_shares(route, self.option_utility(open_now))
-        n = np.concatenate([per_routing_cell[groups].astype(np.int64), people[own]])
-        counts = disp.split_among(rng, n, shares)
-        routing = np.concatenate([groups, self.routing_of[origins[own]]])
-        return counts, self.travel_days[routing]
+        route = weight[groups]
+        n = per_routing_cell[groups].astype(np.int64)
+        routing = groups
+        if own.any():
+            route = np.concatenate([route, self._route_weights(origins[own])[:, places]])
+            n = np.concatenate([n, people[own]])
+            routing = np.concatenate([groups, self.routing_of[origins[own]]])
+        shares = disp.separable_logit_shares(route, self.option_utility(open_now)[places])
+        return places, disp.split_among(rng, n, shares), days[routing]
 
 
 class Residents(mesa.Agent):
@@ -408,9 +434,9 @@ class DisplacedPeople(mesa.Agent):
         origins = np.flatnonzero(departures)
         if origins.size == 0:
             return
-        counts, days = table.choose(m.rng, origins, departures.ravel()[origins], open_now)
+        places, counts, days = table.choose(m.rng, origins, departures.ravel()[origins], open_now)
         going = np.flatnonzero(counts)
-        place = going % counts.shape[1]
+        place = places[going % counts.shape[1]]
         arrive = (m.day + days.ravel()[going]) % MAX_TRAVEL_DAYS
         np.add.at(self.transit, (arrive, place), counts.ravel()[going])
 

@@ -107,6 +107,9 @@ def separable_logit_shares(route_weight: np.ndarray, option_utility: np.ndarray)
     # A row whose reachable places all lie far below the best open place overall can
     # underflow to zero: shift those rows by their own best reachable place instead.
     zero = np.flatnonzero(total == 0)
+    if zero.size == 0:
+        w /= total[:, None]
+        return w
     ok = (route_weight[zero] > 0) & open_now[None, :]
     lost, ok = zero[ok.any(axis=1)], ok[ok.any(axis=1)]
     if lost.size:
@@ -134,13 +137,17 @@ def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray
         if people.any():
             raise ValueError("people to split but no option has a positive share")
         return out
-    p = shares[:, used]
-    empty = p.sum(axis=1) <= 0
-    if people[empty].any():
-        raise ValueError("people to split but no option has a positive share")
-    p[empty, 0] = 1.0  # unreachable rows carry no people; numpy needs a valid distribution
+    every = used.size == shares.shape[1]
+    p = shares.copy() if every else shares[:, used]
+    empty = np.flatnonzero(p.sum(axis=1) <= 0)
+    if empty.size:
+        if people[empty].any():
+            raise ValueError("people to split but no option has a positive share")
+        p[empty, 0] = 1.0  # rows nobody is in; numpy needs a valid distribution
     # Guard against float round-off: the last column takes what the others leave.
     p[:, -1] = np.maximum(0.0, 1.0 - p[:, :-1].sum(axis=1))
+    if every:
+        return rng.multinomial(people, p).astype(np.int64, copy=False)
     out[:, used] = rng.multinomial(people, p)
     return out
 
