@@ -128,7 +128,7 @@ class EscalationModel(mesa.Model):
         self.population_home_start = self.geo.population0
         self.control_version = 0  # counts changes of control
         self.last_control_change_day = -(10**6)
-        self._fields_version = -1
+        self._derived: dict[str, tuple[int, np.ndarray]] = {}
         self.sorties_today = 0
         self.impact = np.zeros(self.geo.shape)
         self._spread_matrices: tuple[float, tuple | None] = (0.0, None)  # (spread, matrices)
@@ -320,7 +320,7 @@ class EscalationModel(mesa.Model):
             self.config = apply_changes(self.config, event.set)
             changes = ", ".join(f"{k} = {v!r}" for k, v in event.set.items())
             self.log_event("scenario", "scripted", changes, event.note or "scripted event")
-        for state in self.states:
+        for state in (self.turkey, self.russia, self.government):
             forced = state.config.forced_rung
             if forced is not None and forced != state.rung:
                 old = state.rung_name
@@ -446,39 +446,43 @@ class EscalationModel(mesa.Model):
                 f"Russia on rung '{self.russia.rung_name}'",
             )
 
-    # Fields derived from control, recomputed on first use after control changed (a day
-    # of fighting can change control several times before anyone reads them).
+    # Fields derived from control, each recomputed on first use after control changed (a
+    # day of fighting can change control several times before anyone reads them).
     @property
     def opposition_mask(self) -> np.ndarray:
         """Cells held by HTS or the NLF: bool ``(rows, cols)``."""
-        return self._control_fields()[0]
+        return self._derived_field("opposition")
 
     @property
     def front_mask(self) -> np.ndarray:
         """Opposition cells touching government ground: bool ``(rows, cols)``."""
-        return self._control_fields()[1]
+        return self._derived_field("front")
 
     @property
     def exposed_government_mask(self) -> np.ndarray:
         """Government cells touching opposition ground: bool ``(rows, cols)``."""
-        return self._control_fields()[2]
+        return self._derived_field("exposed")
 
     @property
     def distance_to_government_km(self) -> np.ndarray:
         """Straight-line distance to government ground, km: float ``(rows, cols)``."""
-        return self._control_fields()[3]
+        return self._derived_field("distance")
 
-    def _control_fields(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if self._fields_version != self.control_version:
-            control = self.control
-            self._fields = (
-                (control == HTS) | (control == NLF),
-                front_cells(control),
-                exposed_government_cells(control),
-                ndimage.distance_transform_edt(control != GOVERNMENT) * self.geo.cell_km,
-            )
-            self._fields_version = self.control_version
-        return self._fields
+    def _derived_field(self, name: str) -> np.ndarray:
+        cached = self._derived.get(name)
+        if cached is not None and cached[0] == self.control_version:
+            return cached[1]
+        control = self.control
+        if name == "opposition":
+            value = (control == HTS) | (control == NLF)
+        elif name == "front":
+            value = front_cells(control)
+        elif name == "exposed":
+            value = exposed_government_cells(control)
+        else:
+            value = ndimage.distance_transform_edt(control != GOVERNMENT) * self.geo.cell_km
+        self._derived[name] = (self.control_version, value)
+        return value
 
     def offensive_intensity(self) -> float:
         """Today's government ground tempo, 0..1."""

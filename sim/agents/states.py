@@ -73,14 +73,18 @@ class StateActor(mesa.Agent, ABC):
         return self.rung / top if top else 0.0
 
     @abstractmethod
-    def pressure_now(self, signals: Signals) -> tuple[float, str]:
-        """Pressure score and a sentence naming what drives it."""
+    def pressure_now(self, signals: Signals) -> float:
+        """Today's pressure score."""
+
+    @abstractmethod
+    def explain(self, signals: Signals) -> str:
+        """A sentence naming what drives today's pressure (written only for a move)."""
 
     def decide(self, signals: Signals) -> None:
         """Move at most one rung, and log why (a forced rung only updates the pressure)."""
         ladder = self.config.ladder
         self.rung = min(self.rung, len(ladder) - 1)
-        self.pressure, why = self.pressure_now(signals)
+        self.pressure = self.pressure_now(signals)
         if self.config.forced_rung is not None:
             return
         day = self.model.day
@@ -108,7 +112,7 @@ class StateActor(mesa.Agent, ABC):
             self.actor_name,
             kind,
             f"{old_name} -> {self.rung_name}: {ladder[new].description}",
-            f"{why}; {rule}",
+            f"{self.explain(signals)}; {rule}",
         )
 
 
@@ -122,16 +126,22 @@ class Turkey(StateActor):
     def config(self) -> TurkeyConfig:  # noqa: D102
         return self.model.config.turkey
 
-    def pressure_now(self, signals: Signals) -> tuple[float, str]:  # noqa: D102
+    def _parts(self, signals: Signals) -> dict[str, float]:
         cfg = self.config
-        parts = weighted_components(
+        return weighted_components(
             {
                 "border": (signals.border_displaced_people, cfg.crisis_threshold_people),
                 "ground": (signals.opposition_ground_lost_km2, cfg.territory_loss_threshold_km2),
                 "casualties": (signals.turkish_casualties_window, cfg.casualty_threshold_soldiers),
             }
         )
-        score = max(parts.values()) + cfg.other_side_weight * signals.russia_rung_share
+
+    def pressure_now(self, signals: Signals) -> float:  # noqa: D102
+        parts = self._parts(signals)
+        return max(parts.values()) + self.config.other_side_weight * signals.russia_rung_share
+
+    def explain(self, signals: Signals) -> str:  # noqa: D102
+        cfg = self.config
         texts = {
             "border": f"{signals.border_displaced_people:,} newly displaced people near the "
             f"Turkish border (crisis threshold {cfg.crisis_threshold_people:,})",
@@ -140,7 +150,7 @@ class Turkey(StateActor):
             "casualties": f"{signals.turkish_casualties_window:.0f} Turkish soldiers killed in "
             f"{cfg.window_days} days",
         }
-        return score, texts[dominant(parts)]
+        return texts[dominant(self._parts(signals))]
 
 
 class Russia(StateActor):
@@ -161,14 +171,15 @@ class Russia(StateActor):
         if signals.hts_holds_ground and not signals.ceasefire:
             self.patience = max(0.0, self.patience - self.config.patience_decay_per_day)
 
-    def pressure_now(self, signals: Signals) -> tuple[float, str]:  # noqa: D102
+    def pressure_now(self, signals: Signals) -> float:  # noqa: D102
         self.wear_patience(signals)
-        score = (1.0 - self.patience) + self.config.other_side_weight * signals.turkey_rung_share
-        why = (
+        return (1.0 - self.patience) + self.config.other_side_weight * signals.turkey_rung_share
+
+    def explain(self, signals: Signals) -> str:  # noqa: D102
+        return (
             f"patience with Turkey's Sochi commitments at {self.patience:.2f}; "
             f"Turkey {signals.turkey_rung_share:.0%} up its ladder"
         )
-        return score, why
 
 
 class SyrianGovernment(StateActor):
@@ -180,16 +191,17 @@ class SyrianGovernment(StateActor):
     def config(self) -> GovernmentConfig:  # noqa: D102
         return self.model.config.government
 
-    def pressure_now(self, signals: Signals) -> tuple[float, str]:  # noqa: D102
+    def pressure_now(self, signals: Signals) -> float:  # noqa: D102
         cfg = self.config
         drive = 1.0 - self.model.russia.patience
         cost = cfg.loss_weight * signals.government_losses_window / cfg.cost_fighters
-        score = max(0.0, drive - cost)
-        why = (
-            f"Russian backing {drive:.2f} against losses of "
-            f"{signals.government_losses_window:,.0f} fighters in {cfg.window_days} days"
+        return max(0.0, drive - cost)
+
+    def explain(self, signals: Signals) -> str:  # noqa: D102
+        return (
+            f"Russian backing {1.0 - self.model.russia.patience:.2f} against losses of "
+            f"{signals.government_losses_window:,.0f} fighters in {self.config.window_days} days"
         )
-        return score, why
 
     def pacing_factor(self, border_displaced_people: int, turkey_threshold: int) -> float:
         """Salami tactics: the share of full tempo the government allows itself.
