@@ -93,8 +93,10 @@ class RouteGraph:
             cost = np.where(self.passable_fine, cell_cost, 0.0)
             coarse_cost = _blocks(cost, f, 0.0).sum(axis=(2, 3)).ravel() / self._passable_count
         self._graph.data[:] = self._km * 0.5 * (coarse_cost[self._from] + coarse_cost[self._to])
-        src = [self.routing_index[r * self.shape[1] + c] for r, c in sources]
-        return dijkstra(self._graph, directed=True, indices=src)
+        src = self.routing_index[[r * self.shape[1] + c for r, c in sources]]
+        # Sources in one routing cell share their distances: one search per routing cell.
+        unique, which = np.unique(src, return_inverse=True)
+        return dijkstra(self._graph, directed=True, indices=unique)[which]
 
     def distances(self, cell_cost: np.ndarray, sources: list[tuple[int, int]]) -> np.ndarray:
         """Route lengths as :meth:`routing_distances`, on the model grid.
