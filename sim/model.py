@@ -131,6 +131,7 @@ class EscalationModel(mesa.Model):
         self._derived: dict[str, tuple[int, np.ndarray]] = {}
         self.sorties_today = 0
         self.impact = np.zeros(self.geo.shape)
+        self._targets: tuple[tuple, bomb.GroundTargets | None] = ((), None)
         self._spread_matrices: tuple[float, tuple | None] = (0.0, None)  # (spread, matrices)
         self.ceasefire_until = -1
         self.turkish_soldiers_killed = 0
@@ -143,6 +144,7 @@ class EscalationModel(mesa.Model):
             else np.full((1, *self.geo.shape), np.inf),
             axis=0,
         )
+        self._near_posts = np.flatnonzero(self.op_distance_km <= EXPOSURE_RADIUS_KM)
         axes = [self.geo.distance_km(p.lat, p.lon) for p in config.government.axes]
         width = config.government.axis_width_km
         self.axis_weight = (
@@ -259,15 +261,24 @@ class EscalationModel(mesa.Model):
     def change_control(
         self, cells: np.ndarray, new_owner: int, ratio: np.ndarray, how: str
     ) -> None:
-        """Hand ``cells`` to ``new_owner`` and log one event per previous owner."""
-        if not cells.any():
+        """Hand ``cells`` (flat indices) to ``new_owner``; log one event per previous owner.
+
+        Args:
+            cells: Flat cell indices, ascending, ``(k,)``.
+            new_owner: Control code of the new owner.
+            ratio: The local force ratio on each of ``cells`` (logged), ``(k,)``.
+            how: What happened, for the log.
+        """
+        if cells.size == 0:
             return
+        control = self.control.ravel()
+        owners = control[cells]
         for old in (GOVERNMENT, HTS, NLF):
-            lost = cells & (self.control == old)
-            n = int(lost.sum())
+            lost = owners == old
+            n = int(np.count_nonzero(lost))
             if not n or old == new_owner:
                 continue
-            rows, cols = np.nonzero(lost)
+            rows, cols = np.divmod(cells[lost], self.geo.shape[1])
             near = self.geo.nearest_town(rows, cols)
             km2 = n * self.geo.cell_area_km2
             self.log_event(
@@ -277,9 +288,9 @@ class EscalationModel(mesa.Model):
                 f"{how}: local force ratio {float(np.mean(ratio[lost])):.2f}, "
                 f"rebel cooperation {self.alliance.cooperation:.2f}",
             )
-        self.last_owner[cells] = self.control[cells]
-        self.captured_day[cells] = self.day
-        self.control[cells] = new_owner
+        self.last_owner.ravel()[cells] = owners
+        self.captured_day.ravel()[cells] = self.day
+        control[cells] = new_owner
         self.control_version += 1
         self.last_control_change_day = self.day
         self._routes_stale = True
@@ -386,21 +397,9 @@ class EscalationModel(mesa.Model):
             self.impact = np.zeros(self.geo.shape)
             self.hazard *= cfg.hazard_decay_per_day
             return
-        targetable = self.opposition_mask
-        front_band = targetable & (self.distance_to_government_km <= cfg.front_band_km)
         people = self.residents.total() + self.displaced.sheltering
-        deterrence = None
-        if turkey_fx.deterrence_radius_km > 0 and not russia_fx.strikes_near_turkish_positions:
-            deterrence = self.op_distance_km <= turkey_fx.deterrence_radius_km
-        w = cfg.target_weights
-        p = bomb.target_probabilities(
-            targetable,
-            front_band,
-            people,
-            self.geo.roads,
-            (w.front, w.towns, w.roads),
-            deterrence,
-            cfg.deterrence_factor,
+        p = bomb.targets_with_people(
+            self._ground_targets(), self.opposition_mask, people, cfg.target_weights.towns
         )
         placed = bomb.place_sorties(self.rng, sorties, p)
         self.sorties_today = int(placed.sum())
@@ -426,7 +425,7 @@ class EscalationModel(mesa.Model):
             shelter[cells] -= share[-1]
             self.civilian_deaths += int(dead.sum())
 
-        exposed = float(placed[self.op_distance_km <= EXPOSURE_RADIUS_KM].sum())
+        exposed = float(placed.ravel()[self._near_posts].sum())
         near_posts = 3.0 if russia_fx.strikes_near_turkish_positions else 1.0
         expected = (
             self.config.turkey.casualties_per_exposed_sortie
@@ -445,6 +444,26 @@ class EscalationModel(mesa.Model):
                 f"{exposed:.0f} strikes within {EXPOSURE_RADIUS_KM:.0f} km of Turkish posts; "
                 f"Russia on rung '{self.russia.rung_name}'",
             )
+
+    def _ground_targets(self) -> bomb.GroundTargets:
+        """Front, road and deterrence parts of targeting, kept while their inputs hold."""
+        cfg = self.config.bombardment
+        turkey_fx = self.turkey.effects
+        radius = 0.0
+        if not self.russia.effects.strikes_near_turkish_positions:
+            radius = turkey_fx.deterrence_radius_km
+        w = cfg.target_weights
+        weights = (w.front, w.towns, w.roads)
+        key = (self.control_version, cfg.front_band_km, weights, radius, cfg.deterrence_factor)
+        if self._targets[0] != key:
+            targetable = self.opposition_mask
+            front_band = targetable & (self.distance_to_government_km <= cfg.front_band_km)
+            deterrence = self.op_distance_km <= radius if radius > 0 else None
+            ground = bomb.ground_targets(
+                targetable, front_band, self.geo.roads, weights, deterrence, cfg.deterrence_factor
+            )
+            self._targets = (key, ground)
+        return self._targets[1]
 
     # Fields derived from control, each recomputed on first use after control changed (a
     # day of fighting can change control several times before anyone reads them).

@@ -314,3 +314,17 @@ def test_share_without_replacement_follows_the_hypergeometric_law(picks):
     sd_of_mean = np.sqrt(var / len(draws))
     assert np.all(np.abs(draws.mean(axis=0)[ok] - mean[ok]) < 5 * sd_of_mean[ok])
     assert np.all(np.abs(draws.var(axis=0)[ok] / var[ok] - 1) < 0.12)
+
+
+def test_draw_among_takes_each_cell_with_its_probability():
+    rng = np.random.default_rng(5)
+    p = np.array([0.0, 1.0, 0.25, 0.75])
+    counts = np.zeros(p.size)
+    for _ in range(4000):
+        drawn = combat.draw_among(rng, p)
+        assert np.all(np.diff(drawn) > 0)  # ascending, no repeats
+        counts[drawn] += 1
+    assert counts[0] == 0 and counts[1] == 4000
+    sd = np.sqrt(4000 * p * (1 - p))
+    assert np.all(np.abs(counts[2:] - 4000 * p[2:]) < 5 * sd[2:])
+    assert combat.draw_among(rng, np.zeros(0)).size == 0

@@ -75,16 +75,16 @@ class GovernmentForces(ArmedGroup):
         )
         defence = m.defence_on(cells)
         front_ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
-        ratio = np.zeros(front.shape)  # the local force ratio, logged with each capture
-        ratio.ravel()[cells] = front_ratio
-        p = np.zeros(front.shape)
-        p.ravel()[cells] = combat.capture_probability(front_ratio, cfg.capture_rate_per_day)
-        captured = combat.draw_cells(m.rng, front, p)
-        m.change_control(captured, GOVERNMENT, ratio, "offensive")
+        p = combat.capture_probability(front_ratio, cfg.capture_rate_per_day)
+        captured = combat.draw_among(m.rng, p)
+        m.change_control(cells[captured], GOVERNMENT, front_ratio[captured], "offensive")
         # Pockets only appear when control changes, and once found they all give up.
         if m.control_version != self._pockets_checked_version:
-            pockets = combat.isolated_cells(m.control)
-            m.change_control(pockets, GOVERNMENT, ratio, "encircled pocket gave up")
+            pockets = np.flatnonzero(combat.isolated_cells(m.control))
+            if pockets.size:
+                ratio = np.zeros(m.control.size)  # the local force ratio, logged
+                ratio[cells] = front_ratio
+                m.change_control(pockets, GOVERNMENT, ratio[pockets], "encircled pocket gave up")
             self._pockets_checked_version = m.control_version
 
         defenders = m.defensive_power()
@@ -160,22 +160,21 @@ class RebelAlliance(mesa.Agent):
         cfg = m.config.combat
         if m.day - m.last_control_change_day > cfg.counterattack_window_days:
             return  # nothing was lost recently enough to retake
-        hot = (
+        hot = np.flatnonzero(
             m.exposed_government_mask
             & (m.day - m.captured_day <= cfg.counterattack_window_days)
             & (m.last_owner != GOVERNMENT)
         )
-        if not hot.any():
+        if hot.size == 0:
             return
-        defence = m.defensive_power() / max(int(m.front_mask.sum()), 1)
-        attack_gov = (
-            m.government_forces.strength_fighters * max(intensity, 0.05) / max(int(hot.sum()), 1)
-        )
+        defence = m.defensive_power() / max(int(np.count_nonzero(m.front_mask)), 1)
+        attack_gov = m.government_forces.strength_fighters * max(intensity, 0.05) / hot.size
         local_ratio = defence / max(attack_gov, 1e-9)  # the same on every hot cell
         p = combat.capture_probability(local_ratio, cfg.counterattack_rate_per_day)
-        retaken = combat.draw_cells(m.rng, hot, np.full(hot.shape, p * self.cooperation))
-        ratio = np.full(hot.shape, local_ratio)
-        if retaken.any():
+        retaken = hot[combat.draw_among(m.rng, np.full(hot.size, p * self.cooperation))]
+        if retaken.size:
+            owner_before = m.last_owner.ravel()[retaken]
             for code in (HTS, NLF):
-                cells = retaken & (m.last_owner == code)
+                cells = retaken[owner_before == code]
+                ratio = np.full(cells.size, local_ratio)
                 m.change_control(cells, code, ratio, f"counter-attack ({CONTROL_NAMES[code]})")

@@ -6,7 +6,46 @@ Units: sorties are integer strike missions; hazard is sortie-equivalents with me
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+
+
+class GroundTargets(NamedTuple):
+    """The parts of the target probabilities that change only with control or the rungs.
+
+    Attributes:
+        front: ``w_front x front_band / (front cells)``, ``(rows, cols)``, or None if unused.
+        roads: The same for targetable road cells, or None.
+        keep: Share of strikes kept per cell, ``1 - factor x deterrence``, or None.
+    """
+
+    front: np.ndarray | None
+    roads: np.ndarray | None
+    keep: np.ndarray | None
+
+
+def ground_targets(
+    targetable: np.ndarray,
+    front_band: np.ndarray,
+    roads: np.ndarray,
+    weights: tuple[float, float, float],
+    deterrence: np.ndarray | None = None,
+    deterrence_factor: float = 0.0,
+) -> GroundTargets:
+    """The front, road and deterrence parts of :func:`target_probabilities`."""
+    w_front, _, w_roads = weights
+
+    def share(w: float, field: np.ndarray) -> np.ndarray | None:
+        total = float(np.sum(field))
+        return w * field / total if w > 0 and total > 0 else None
+
+    keep = None
+    if deterrence is not None and deterrence_factor > 0:
+        keep = 1.0 - deterrence_factor * deterrence
+    return GroundTargets(
+        share(w_front, front_band & targetable), share(w_roads, roads & targetable), keep
+    )
 
 
 def target_probabilities(
@@ -29,18 +68,32 @@ def target_probabilities(
         deterrence: bool, cells near Turkish posts, or None.
         deterrence_factor: Share of strikes avoided in deterred cells, 0..1.
     """
-    classes = (
-        front_band & targetable,
-        np.where(targetable, people_present, 0).astype(float),
-        roads & targetable,
-    )
+    ground = ground_targets(targetable, front_band, roads, weights, deterrence, deterrence_factor)
+    return targets_with_people(ground, targetable, people_present, weights[1])
+
+
+def targets_with_people(
+    ground: GroundTargets, targetable: np.ndarray, people_present: np.ndarray, w_towns: float
+) -> np.ndarray:
+    """:func:`target_probabilities` from its fixed parts and today's people.
+
+    Args:
+        ground: From :func:`ground_targets` (kept while control and rungs are unchanged).
+        targetable: bool, cells that may be struck.
+        people_present: people in each cell.
+        w_towns: Share of effort on where people are.
+    """
     p = np.zeros(targetable.shape, dtype=float)
-    for w, field in zip(weights, classes, strict=True):
-        total = float(np.sum(field))
-        if w > 0 and total > 0:
-            p += w * field / total
-    if deterrence is not None and deterrence_factor > 0:
-        p *= 1.0 - deterrence_factor * deterrence
+    if ground.front is not None:
+        p += ground.front
+    people = np.where(targetable, people_present, 0).astype(float)
+    total = float(np.sum(people))
+    if w_towns > 0 and total > 0:
+        p += w_towns * people / total
+    if ground.roads is not None:
+        p += ground.roads
+    if ground.keep is not None:
+        p *= ground.keep
     total = p.sum()
     return p / total if total > 0 else p
 

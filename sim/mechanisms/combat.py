@@ -60,11 +60,8 @@ def lanchester_losses(
     return attrition_per_day * defender_power, attrition_per_day * attacker_power
 
 
-def draw_cells(rng: np.random.Generator, mask: np.ndarray, probability: np.ndarray) -> np.ndarray:
-    """Bool array: each cell in ``mask`` is drawn with its ``probability``."""
-    out = np.zeros(mask.shape, dtype=bool)
-    idx = np.flatnonzero(mask)
-    if idx.size:
-        hit = rng.random(idx.size) < probability.ravel()[idx]
-        out.ravel()[idx[hit]] = True
-    return out
+def draw_among(rng: np.random.Generator, probability: np.ndarray) -> np.ndarray:
+    """Indices of the cells drawn, each independently with its ``probability`` ``(n,)``."""
+    if probability.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(rng.random(probability.size) < probability)
