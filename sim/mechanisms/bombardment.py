@@ -189,7 +189,8 @@ def deaths_per_cell(
 
 
 #: Up to this many picks per column, :func:`share_without_replacement` draws them one by
-#: one; beyond it, a hypergeometric draw per group (numpy's costs ~30 us a call).
+#: one; beyond it, a hypergeometric draw per group (numpy's costs ~30 us a call, and a
+#: cell of a big population can lose hundreds in a day).
 FEW_PICKS = 8
 
 
@@ -210,21 +211,20 @@ def share_without_replacement(
     """
     taken = np.zeros_like(groups)
     few = picks <= FEW_PICKS
-    cols = np.flatnonzero(few & (picks > 0))
-    if cols.size:
-        # One person at a time: the r-th pick from a column is uniform over the
-        # people not yet picked there; all positions are drawn in one call.
-        left = groups[:, cols].copy()
-        n_picks = picks[cols]
-        rounds = int(n_picks.max())
-        bound = left.sum(axis=0)[None, :] - np.arange(rounds)[:, None]
-        position = rng.integers(0, np.maximum(bound, 1))
-        for r in range(rounds):
-            now = np.flatnonzero(n_picks > r)
-            cum = np.cumsum(left[:, now], axis=0)
-            group = np.count_nonzero(cum <= position[r, now], axis=0)
-            left[group, now] -= 1
-        taken[:, cols] = groups[:, cols] - left
+    for col in np.flatnonzero(few & (picks > 0)).tolist():
+        # One person at a time, each uniform over the people not yet picked. The cells
+        # and picks are few, so a plain loop beats setting up arrays.
+        left = groups[:, col].tolist()
+        remaining = sum(left)
+        for _ in range(int(picks[col])):
+            position = int(rng.integers(remaining))
+            group = 0
+            while position >= left[group]:
+                position -= left[group]
+                group += 1
+            left[group] -= 1
+            remaining -= 1
+            taken[group, col] += 1
     cols = np.flatnonzero(~few)
     if cols.size:
         others = groups[:, cols].sum(axis=0)
