@@ -129,6 +129,7 @@ class EscalationModel(mesa.Model):
         self.control_version = 0  # counts changes of control
         self.last_control_change_day = -(10**6)
         self._derived: dict[str, tuple[int, np.ndarray]] = {}
+        self._nearness: tuple[tuple, np.ndarray | None] = ((), None)
         self.sorties_today = 0
         self.impact = np.zeros(self.geo.shape)
         self._targets: tuple[tuple, bomb.GroundTargets | None] = ((), None)
@@ -487,6 +488,13 @@ class EscalationModel(mesa.Model):
         """Straight-line distance to government ground, km: float ``(rows, cols)``."""
         return self._derived_field("distance")
 
+    def _front_nearness(self, scale_km: float) -> np.ndarray:
+        """``exp(-distance to government ground / scale)``, kept while control holds."""
+        key = (self.control_version, scale_km)
+        if self._nearness[0] != key:
+            self._nearness = (key, np.exp(-self.distance_to_government_km / scale_km))
+        return self._nearness[1]
+
     def _derived_field(self, name: str) -> np.ndarray:
         cached = self._derived.get(name)
         if cached is not None and cached[0] == self.control_version:
@@ -532,10 +540,12 @@ class EscalationModel(mesa.Model):
 
         self._arrive(self.displaced.arrivals(), open_now)
 
-        dist_front = self.distance_to_government_km
-        proximity = np.exp(-dist_front / cfg.front_scale_km) * max(self.offensive_intensity(), 0.1)
-        recent = (self.day - self.captured_day <= RECENT_CHANGE_DAYS).astype(float)
-        present = self.residents.total() + self.displaced.sheltering
+        proximity = self._front_nearness(cfg.front_scale_km) * max(self.offensive_intensity(), 0.1)
+        recent = 0.0  # no cell changed hands recently
+        if self.day - self.last_control_change_day <= RECENT_CHANGE_DAYS:
+            recent = (self.day - self.captured_day <= RECENT_CHANGE_DAYS).astype(float)
+        at_home = self.residents.total()
+        present = at_home + self.displaced.sheltering
         left_yesterday = self.residents.left_today + self.displaced.moved_on_today
         social = disp.neighbours_leaving_share(left_yesterday, present + left_yesterday)
         self.risk[...] = disp.perceived_risk(
@@ -548,7 +558,7 @@ class EscalationModel(mesa.Model):
             cfg.memory_decay_per_day,
         )
         can_go = table.reachable_cells(open_now).reshape(present.shape)
-        left = self.residents.leave(can_go)
+        left = self.residents.leave(can_go & (at_home > 0))
         moved = self.displaced.move_on(can_go)
         left_home = int(left.sum())
         self.displaced_cumulative += left_home
@@ -610,7 +620,11 @@ class EscalationModel(mesa.Model):
         waiting_cp = sum(cp.queue for cp in self.checkpoints)
         waiting_border = self.crossing.queue
         displaced_inside = sheltering + in_transit + waiting_cp + waiting_border
-        in_camps = sum(c.population for c in self.camps)
+        in_camps = new_in_camps = capacity = 0
+        for c in self.camps:
+            in_camps += c.population
+            new_in_camps += max(c.population - c.initial_population, 0)
+            capacity += c.capacity_people
         ledger = (
             at_home
             + displaced_inside
@@ -627,8 +641,6 @@ class EscalationModel(mesa.Model):
         if self._border_zone[0] != zone_km:  # the zone is fixed unless an event changes it
             self._border_zone = (zone_km, np.flatnonzero(self.geo.distance_to_border_km <= zone_km))
         sheltering_near = int(self.displaced.sheltering.ravel()[self._border_zone[1]].sum())
-        new_in_camps = sum(max(c.population - c.initial_population, 0) for c in self.camps)
-        capacity = sum(c.capacity_people for c in self.camps)
         held = np.bincount(self.control.ravel()[self._governorate_cells], minlength=TURKEY + 1)
         n_gov = max(self._governorate_cells.size, 1)
         self.metrics = {

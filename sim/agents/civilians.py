@@ -373,15 +373,18 @@ class Residents(mesa.Agent):
         return self.at_home.sum(axis=0)
 
     def leave(self, can_go: np.ndarray) -> np.ndarray:
-        """Draw who leaves home today from cells where somewhere is reachable.
+        """Draw who leaves home today.
+
+        Args:
+            can_go: Cells with people at home from which somewhere open can be reached,
+                bool ``(rows, cols)``; nobody leaves any other cell.
 
         Returns:
             Leavers per cell, ``(rows, cols)`` int.
         """
         m = self.model
         cfg = m.config.civilians
-        # Only cells with people who can go anywhere are drawn (elsewhere nobody leaves).
-        cells = np.flatnonzero(can_go & (self.at_home.sum(axis=0) > 0))
+        cells = np.flatnonzero(can_go)
         # (class, cell) pairs as flat indices: 1-d take/put beat 2-d fancy indexing.
         pairs = (np.arange(len(self.tolerance))[:, None] * can_go.size + cells).ravel()
         home = self.at_home.take(pairs).reshape(len(self.tolerance), cells.size)

@@ -23,7 +23,7 @@ def perceived_risk(
     memory: np.ndarray,
     hazard: np.ndarray,
     front_proximity: np.ndarray,
-    control_changed: np.ndarray,
+    control_changed: np.ndarray | float,
     neighbours_leaving: np.ndarray,
     weights: tuple[float, float, float, float],
     memory_decay_per_day: float,
@@ -34,7 +34,8 @@ def perceived_risk(
         memory: Yesterday's perceived risk, ``(rows, cols)``.
         hazard: Bombardment hazard.
         front_proximity: 0..1, ``exp(-distance to an active front / scale)``.
-        control_changed: 0/1, the cell changed hands in the last few days.
+        control_changed: 0/1, the cell changed hands in the last few days (a scalar 0
+            when no cell did).
         neighbours_leaving: Share of people nearby who left yesterday, 0..1.
         weights: Weights of (hazard, front, control change, neighbours leaving).
         memory_decay_per_day: Share of yesterday's risk still felt today.
