@@ -399,10 +399,10 @@ class EscalationModel(mesa.Model):
             self.hazard *= cfg.hazard_decay_per_day
             return
         people = self.residents.total() + self.displaced.sheltering
-        p = bomb.targets_with_people(
-            self._ground_targets(), self.opposition_mask, people, cfg.target_weights.towns
-        )
-        placed = bomb.place_sorties(self.rng, sorties, p)
+        ground = self._ground_targets()
+        weights = bomb.target_weights(ground, people, cfg.target_weights.towns)
+        placed = np.zeros(self.geo.shape, dtype=np.int64)
+        placed.ravel()[ground.cells] = bomb.place_sorties(self.rng, sorties, weights)
         self.sorties_today = int(placed.sum())
         effectiveness = turkey_fx.bombardment_effectiveness_multiplier
         spread_cells = cfg.spread_km / self.geo.cell_km

@@ -109,6 +109,31 @@ def test_sorties_land_only_on_targets_and_sum_exactly():
     assert placed.sum() == 137 and placed[:, 5:].sum() == 0
 
 
+def test_target_probabilities_split_the_effort_between_classes():
+    # Written out by hand: each class gets its weight, spread evenly over its targetable
+    # cells (by people for towns); deterred cells keep 1 - factor; then normalised.
+    rng = np.random.default_rng(4)
+    shape = (6, 7)
+    targetable = rng.random(shape) < 0.6
+    front = rng.random(shape) < 0.3
+    roads = rng.random(shape) < 0.3
+    people = rng.integers(0, 1000, shape)
+    near = rng.random(shape) < 0.2
+    weights = (0.5, 0.3, 0.2)
+    expected = (
+        weights[0] * (front & targetable) / (front & targetable).sum()
+        + weights[1] * np.where(targetable, people, 0) / np.where(targetable, people, 0).sum()
+        + weights[2] * (roads & targetable) / (roads & targetable).sum()
+    ) * (1.0 - 0.7 * near)
+    expected /= expected.sum()
+    ours = bombardment.target_probabilities(targetable, front, people, roads, weights, near, 0.7)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-15)
+    # The model's path: unnormalised weights on the targetable cells only.
+    ground = bombardment.ground_targets(targetable, front, roads, weights, near, 0.7)
+    relative = bombardment.target_weights(ground, people, weights[1])
+    np.testing.assert_allclose(relative / relative.sum(), expected.ravel()[ground.cells])
+
+
 def test_deterrence_cuts_strikes_near_posts():
     targetable = np.ones((20, 20), bool)
     people = np.ones((20, 20))

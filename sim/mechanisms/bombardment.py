@@ -12,14 +12,17 @@ import numpy as np
 
 
 class GroundTargets(NamedTuple):
-    """The parts of the target probabilities that change only with control or the rungs.
+    """The parts of targeting that change only with control or the rungs.
 
     Attributes:
-        front: ``w_front x front_band / (front cells)``, ``(rows, cols)``, or None if unused.
-        roads: The same for targetable road cells, or None.
-        keep: Share of strikes kept per cell, ``1 - factor x deterrence``, or None.
+        cells: Flat indices of the cells that may be struck, ``(n,)``.
+        front: ``w_front / (front cells)`` on front cells and 0 elsewhere, ``(n,)``; None
+            if unused.
+        roads: The same for road cells, or None.
+        keep: Share of strikes kept, ``1 - factor x deterrence``, ``(n,)``, or None.
     """
 
+    cells: np.ndarray
     front: np.ndarray | None
     roads: np.ndarray | None
     keep: np.ndarray | None
@@ -33,19 +36,50 @@ def ground_targets(
     deterrence: np.ndarray | None = None,
     deterrence_factor: float = 0.0,
 ) -> GroundTargets:
-    """The front, road and deterrence parts of :func:`target_probabilities`."""
+    """The front, road and deterrence parts of :func:`target_probabilities`.
+
+    Args:
+        targetable: bool ``(rows, cols)``, cells that may be struck (opposition-held).
+        front_band: bool, cells near the front.
+        roads: bool, highway cells.
+        weights: Share of effort on (front, towns, roads).
+        deterrence: bool, cells near Turkish posts, or None.
+        deterrence_factor: Share of strikes avoided in deterred cells, 0..1.
+    """
+    cells = np.flatnonzero(targetable)
     w_front, _, w_roads = weights
 
     def share(w: float, field: np.ndarray) -> np.ndarray | None:
-        total = float(np.sum(field))
-        return w * field / total if w > 0 and total > 0 else None
+        on = field.ravel()[cells]
+        total = int(np.count_nonzero(on))
+        return w * on / total if w > 0 and total > 0 else None
 
     keep = None
     if deterrence is not None and deterrence_factor > 0:
-        keep = 1.0 - deterrence_factor * deterrence
-    return GroundTargets(
-        share(w_front, front_band & targetable), share(w_roads, roads & targetable), keep
-    )
+        keep = 1.0 - deterrence_factor * deterrence.ravel()[cells]
+    return GroundTargets(cells, share(w_front, front_band), share(w_roads, roads), keep)
+
+
+def target_weights(ground: GroundTargets, people_present: np.ndarray, w_towns: float) -> np.ndarray:
+    """Relative chance that a sortie hits each of ``ground.cells`` (not normalised), ``(n,)``.
+
+    Args:
+        ground: From :func:`ground_targets` (kept while control and rungs are unchanged).
+        people_present: People in each cell, ``(rows, cols)``.
+        w_towns: Share of effort on where people are.
+    """
+    p = np.zeros(ground.cells.size)
+    if ground.front is not None:
+        p += ground.front
+    people = people_present.ravel()[ground.cells].astype(float)
+    total = float(people.sum())
+    if w_towns > 0 and total > 0:
+        p += w_towns * people / total
+    if ground.roads is not None:
+        p += ground.roads
+    if ground.keep is not None:
+        p *= ground.keep
+    return p
 
 
 def target_probabilities(
@@ -59,6 +93,10 @@ def target_probabilities(
 ) -> np.ndarray:
     """Probability that a sortie hits each cell; sums to 1 (or all zeros if nothing to hit).
 
+    Each weighted class (front cells, people, road cells) gets its share of the effort,
+    spread evenly over its cells (by people for the towns class); deterred cells keep
+    ``1 - deterrence_factor`` of theirs.
+
     Args:
         targetable: bool, cells that may be struck (opposition-held).
         front_band: bool, cells near the front.
@@ -69,37 +107,17 @@ def target_probabilities(
         deterrence_factor: Share of strikes avoided in deterred cells, 0..1.
     """
     ground = ground_targets(targetable, front_band, roads, weights, deterrence, deterrence_factor)
-    return targets_with_people(ground, targetable, people_present, weights[1])
-
-
-def targets_with_people(
-    ground: GroundTargets, targetable: np.ndarray, people_present: np.ndarray, w_towns: float
-) -> np.ndarray:
-    """:func:`target_probabilities` from its fixed parts and today's people.
-
-    Args:
-        ground: From :func:`ground_targets` (kept while control and rungs are unchanged).
-        targetable: bool, cells that may be struck.
-        people_present: people in each cell.
-        w_towns: Share of effort on where people are.
-    """
-    p = np.zeros(targetable.shape, dtype=float)
-    if ground.front is not None:
-        p += ground.front
-    people = np.where(targetable, people_present, 0).astype(float)
-    total = float(np.sum(people))
-    if w_towns > 0 and total > 0:
-        p += w_towns * people / total
-    if ground.roads is not None:
-        p += ground.roads
-    if ground.keep is not None:
-        p *= ground.keep
+    p = np.zeros(targetable.shape)
+    p.ravel()[ground.cells] = target_weights(ground, people_present, weights[1])
     total = p.sum()
     return p / total if total > 0 else p
 
 
 def place_sorties(rng: np.random.Generator, sorties: int, probabilities: np.ndarray) -> np.ndarray:
-    """Integer sorties per cell: a multinomial draw of ``sorties`` over ``probabilities``."""
+    """Integer sorties per cell: a multinomial draw of ``sorties`` over ``probabilities``.
+
+    ``probabilities`` need not sum to 1 (they are relative weights); any shape.
+    """
     if sorties <= 0 or probabilities.sum() <= 0:
         return np.zeros(probabilities.shape, dtype=np.int64)
     flat = probabilities.ravel()
