@@ -129,6 +129,9 @@ class EscalationModel(mesa.Model):
         self.control_version = 0  # counts changes of control
         self.last_control_change_day = -(10**6)
         self._derived: dict[str, tuple[int, np.ndarray]] = {}
+        # Changes of government ground since the distance to it was last computed.
+        self._government_gained: list[np.ndarray] = []
+        self._government_lost = False
         self._nearness: tuple[tuple, np.ndarray | None] = ((), None)
         self.sorties_today = 0
         self.impact = np.zeros(self.geo.shape)
@@ -274,6 +277,10 @@ class EscalationModel(mesa.Model):
             return
         control = self.control.ravel()
         owners = control[cells]
+        if new_owner == GOVERNMENT:
+            self._government_gained.append(cells)
+        elif (owners == GOVERNMENT).any():
+            self._government_lost = True
         for old in (GOVERNMENT, HTS, NLF):
             lost = owners == old
             n = int(np.count_nonzero(lost))
@@ -507,9 +514,31 @@ class EscalationModel(mesa.Model):
         elif name == "exposed":
             value = exposed_government_cells(control)
         else:
-            value = ndimage.distance_transform_edt(control != GOVERNMENT) * self.geo.cell_km
+            value = self._distance_to_government(None if cached is None else cached[1])
         self._derived[name] = (self.control_version, value)
         return value
+
+    def _distance_to_government(self, previous: np.ndarray | None) -> np.ndarray:
+        """Distance to government ground, km; updated from ``previous`` when it only grew.
+
+        New government cells can only bring it closer, so the old field is lowered to the
+        distance from the few new cells (the same numbers as a full transform); a full
+        Euclidean distance transform is run otherwise.
+        """
+        gained = self._government_gained
+        lost = self._government_lost
+        self._government_gained, self._government_lost = [], False
+        n_gained = sum(cells.size for cells in gained)
+        if previous is None or lost or n_gained > 64:
+            return ndimage.distance_transform_edt(self.control != GOVERNMENT) * self.geo.cell_km
+        if n_gained == 0:
+            return previous
+        n_rows, n_cols = self.control.shape
+        rows, cols = np.divmod(np.concatenate(gained), n_cols)
+        squared = (np.arange(n_rows)[None, :, None] - rows[:, None, None]) ** 2 + (
+            np.arange(n_cols)[None, None, :] - cols[:, None, None]
+        ) ** 2
+        return np.minimum(previous, np.sqrt(squared.min(axis=0)) * self.geo.cell_km)
 
     def offensive_intensity(self) -> float:
         """Today's government ground tempo, 0..1."""

@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 from conftest import LEDGER, run, scenario, series
+from scipy import ndimage
 
 from sim.mechanisms.combat import exposed_government_cells, front_cells
 from sim.model import EscalationModel, LedgerError
 from sim.runs.output import csv_text, timeseries_rows
+from sim.world.geography import GOVERNMENT
 
 
 def test_ledger_balances_every_day(default_run):
@@ -234,4 +236,8 @@ def test_fields_derived_from_control_follow_every_change():
         np.testing.assert_array_equal(
             m.exposed_government_mask, exposed_government_cells(m.control)
         )
+        # Updated from the new government cells when it can: the same numbers as a
+        # full transform.
+        full = ndimage.distance_transform_edt(m.control != GOVERNMENT) * m.geo.cell_km
+        np.testing.assert_array_equal(m.distance_to_government_km, full)
     assert m.control_version > 0  # control did change, so the check had something to check
