@@ -177,6 +177,13 @@ class DestinationTable:
         #: Model cells where a destination lies (people there cannot choose their own).
         self.is_place_cell = np.zeros(geo.shape[0] * geo.shape[1], dtype=bool)
         self.is_place_cell[self.flat_cell] = True
+        # Choice groups: people leaving cells of one routing cell share their choice
+        # shares, except in a cell holding a place (they cannot choose it): each such
+        # cell is a group of its own, numbered after the routing cells in cell order.
+        self.place_cells = np.unique(self.flat_cell)
+        n_routing = self.graph.coarse_shape[0] * self.graph.coarse_shape[1]
+        self.group_of = self.routing_of.copy()
+        self.group_of[self.place_cells] = n_routing + np.arange(self.place_cells.size)
         self.version = 0  # counts route refreshes
         self._reach: tuple[tuple, np.ndarray] = ((), np.zeros(0, dtype=bool))
         self._open_routes: tuple[tuple, tuple] = ((), ())
@@ -277,19 +284,22 @@ class DestinationTable:
     def routes_to_open_places(
         self, open_now: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Today's open places with the route weights and travel days to them.
+        """Today's open places with the route weights and travel days to them, per group.
 
         Kept until routes or open places change (both are rare).
 
         Returns:
             ``(places, route_weight, travel_days)``: indices of the ``c`` open places
-            ``(c,)``, and ``(n_routing_cells, c)`` arrays.
+            ``(c,)``, and ``(n_groups, c)`` arrays, one row per choice group
+            (:attr:`group_of`).
         """
         key = (self.version, open_now.tobytes())
         if self._open_routes[0] != key:
             places = np.flatnonzero(open_now)
-            routes = (places, self.route_weight[:, places], self.travel_days[:, places])
-            self._open_routes = (key, routes)
+            own_routing = self.routing_of[self.place_cells]
+            weight = np.concatenate([self.route_weight, self._route_weights(self.place_cells)])
+            days = np.concatenate([self.travel_days, self.travel_days[own_routing]])
+            self._open_routes = (key, (places, weight[:, places], days[:, places]))
         return self._open_routes[1]
 
     def option_utility(self, open_now: np.ndarray | None = None) -> np.ndarray:
@@ -337,21 +347,15 @@ class DestinationTable:
         if open_now is None:
             open_now = self.available()
         places, weight, days = self.routes_to_open_places(open_now)
-        own = self.is_place_cell[origins]
         # Float sums are exact for counts below 2**53.
-        per_routing_cell = np.bincount(
-            self.routing_of[origins[~own]], weights=people[~own], minlength=len(weight)
+        per_group = np.bincount(self.group_of[origins], weights=people, minlength=len(weight))
+        groups = np.flatnonzero(per_group)
+        shares = disp.separable_logit_shares(weight[groups], self.option_utility(open_now)[places])
+        return (
+            places,
+            disp.split_among(rng, per_group[groups].astype(np.int64), shares),
+            days[groups],
         )
-        groups = np.flatnonzero(per_routing_cell)
-        route = weight[groups]
-        n = per_routing_cell[groups].astype(np.int64)
-        routing = groups
-        if own.any():
-            route = np.concatenate([route, self._route_weights(origins[own])[:, places]])
-            n = np.concatenate([n, people[own]])
-            routing = np.concatenate([groups, self.routing_of[origins[own]]])
-        shares = disp.separable_logit_shares(route, self.option_utility(open_now)[places])
-        return places, disp.split_among(rng, n, shares), days[routing]
 
 
 class Residents(mesa.Agent):

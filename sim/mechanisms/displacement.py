@@ -101,9 +101,10 @@ def separable_logit_shares(route_weight: np.ndarray, option_utility: np.ndarray)
         ``(n_origins, n_options)``; rows sum to 1, or are all zero when nothing open can
         be reached.
     """
-    open_now = np.isfinite(option_utility)
-    top = option_utility[open_now].max() if open_now.any() else 0.0
-    w = route_weight * np.exp(np.where(open_now, option_utility - top, -np.inf))[None, :]
+    top = option_utility.max(initial=-np.inf)
+    if top == -np.inf:  # nothing is open
+        return np.zeros(route_weight.shape)
+    w = route_weight * np.exp(option_utility - top)[None, :]  # exp(-inf) = 0: closed
     total = w.sum(axis=1)
     # A row whose reachable places all lie far below the best open place overall can
     # underflow to zero: shift those rows by their own best reachable place instead.
@@ -111,7 +112,7 @@ def separable_logit_shares(route_weight: np.ndarray, option_utility: np.ndarray)
     if zero.size == 0:
         w /= total[:, None]
         return w
-    ok = (route_weight[zero] > 0) & open_now[None, :]
+    ok = (route_weight[zero] > 0) & np.isfinite(option_utility)[None, :]
     lost, ok = zero[ok.any(axis=1)], ok[ok.any(axis=1)]
     if lost.size:
         a = np.where(ok, option_utility[None, :], -np.inf)
@@ -139,14 +140,15 @@ def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray
             raise ValueError("people to split but no option has a positive share")
         return out
     every = used.size == shares.shape[1]
-    p = shares.copy() if every else shares[:, used]
+    p = shares if every else shares[:, used]
     empty = np.flatnonzero(p.sum(axis=1) <= 0)
     if empty.size:
         if people[empty].any():
             raise ValueError("people to split but no option has a positive share")
+        p = p.copy() if every else p
         p[empty, 0] = 1.0  # rows nobody is in; numpy needs a valid distribution
-    # Guard against float round-off: the last column takes what the others leave.
-    p[:, -1] = np.maximum(0.0, 1.0 - p[:, :-1].sum(axis=1))
+    # numpy gives the last option whatever the others leave (its share is only checked),
+    # so round-off in the shares cannot lose or add anyone.
     if every:
         return rng.multinomial(people, p).astype(np.int64, copy=False)
     out[:, used] = rng.multinomial(people, p)
