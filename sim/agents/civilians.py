@@ -203,22 +203,25 @@ class DestinationTable:
         # they change hands again (which triggers another refresh).
         held = m.opposition_mask.ravel()[self.flat_cell]
         needed = np.flatnonzero(held | (self.kind == CHECKPOINT) | (self.kind == CROSSING))
-        dist = self.graph.routing_distances(cost, [self.cells[j] for j in needed])
-        n_routing = self.graph.coarse_shape[0] * self.graph.coarse_shape[1]
+        # Route km from each routing cell to each needed place, (n_routing_cells, n_needed).
+        km = self.graph.routing_distances(cost, [self.cells[j] for j in needed]).T
+        n_routing = km.shape[0]
         self.route_km = np.full((n_routing, len(self.cells)), np.inf)
-        self.route_km[:, needed] = dist.T
+        self.route_km[:, needed] = km
         # The route part of the choice utility, exp(-cost x km), scaled per row so that
         # the nearest place weighs 1 (shares are unchanged; no underflow). Zero where a
-        # place is unreachable.
-        finite = np.isfinite(self.route_km)
-        nearest = np.min(np.where(finite, self.route_km, np.inf), axis=1, keepdims=True)
+        # place is unreachable or not needed.
+        finite = np.isfinite(km)
+        nearest = km.min(axis=1, initial=np.inf, keepdims=True)
         nearest = np.where(np.isfinite(nearest), nearest, 0.0)
-        relative = np.where(finite, self.route_km - nearest, 0.0)
-        self.route_weight = np.where(finite, np.exp(-cfg.distance_cost_per_km * relative), 0.0)
+        relative = np.where(finite, km - nearest, 0.0)
+        weight = np.where(finite, np.exp(-cfg.distance_cost_per_km * relative), 0.0)
+        self.route_weight = np.zeros(self.route_km.shape)
+        self.route_weight[:, needed] = weight
         self._route_cost_per_km = cfg.distance_cost_per_km
-        speed = cfg.speed_km_per_day
-        days = np.ceil(np.where(finite, self.route_km, 0.0) / speed)
-        self.travel_days = np.clip(days, 1, MAX_TRAVEL_DAYS - 1).astype(np.int64)
+        days = np.ceil(np.where(finite, km, 0.0) / cfg.speed_km_per_day)
+        self.travel_days = np.ones(self.route_km.shape, dtype=np.int64)
+        self.travel_days[:, needed] = np.clip(days, 1, MAX_TRAVEL_DAYS - 1)
         # People who cannot reach a place (it fell, or gave up) shelter at the nearest
         # opposition-held cell to it.
         if m.opposition_mask.any():

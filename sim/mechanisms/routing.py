@@ -86,17 +86,18 @@ class RouteGraph:
         n = self.coarse_shape[0] * self.coarse_shape[1]
         if not sources:
             return np.zeros((0, n))
-        f = self.factor
-        if f == 1:
+        if self.factor == 1:
             coarse_cost = cell_cost.ravel()
         else:
-            cost = np.where(self.passable_fine, cell_cost, 0.0)
-            coarse_cost = _blocks(cost, f, 0.0).sum(axis=(2, 3)).ravel() / self._passable_count
+            cost = np.where(self.passable_fine, cell_cost, 0.0).ravel()
+            coarse_cost = np.bincount(self.routing_index, weights=cost, minlength=n)
+            coarse_cost /= self._passable_count
         self._graph.data[:] = self._km * 0.5 * (coarse_cost[self._from] + coarse_cost[self._to])
-        src = self.routing_index[[r * self.shape[1] + c for r, c in sources]]
+        src = [int(self.routing_index[r * self.shape[1] + c]) for r, c in sources]
         # Sources in one routing cell share their distances: one search per routing cell.
-        unique, which = np.unique(src, return_inverse=True)
-        return dijkstra(self._graph, directed=True, indices=unique)[which]
+        unique = sorted(set(src))
+        row = {cell: i for i, cell in enumerate(unique)}
+        return dijkstra(self._graph, directed=True, indices=unique)[[row[s] for s in src]]
 
     def distances(self, cell_cost: np.ndarray, sources: list[tuple[int, int]]) -> np.ndarray:
         """Route lengths as :meth:`routing_distances`, on the model grid.
