@@ -263,6 +263,11 @@ def test_sorties_land_in_proportion_to_target_probabilities():
     assert placed.sum() == n and placed[:, 1].sum() == 0
     sd = np.sqrt(n * p * (1 - p))
     assert np.all(np.abs(placed - n * p) <= 5 * sd + 1e-9)
+    # Relative weights work as well, and trailing cells without weight get nothing.
+    weights = np.array([2.0, 0.0, 6.0, 0.0, 0.0])
+    placed = bombardment.place_sorties(np.random.default_rng(4), n, weights)
+    assert placed.sum() == n and placed[[1, 3, 4]].sum() == 0
+    assert abs(placed[2] / n - 0.75) < 5 * np.sqrt(0.75 * 0.25 / n)
 
 
 @pytest.mark.parametrize("scale", [1, 50])

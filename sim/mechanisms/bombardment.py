@@ -118,18 +118,17 @@ def place_sorties(rng: np.random.Generator, sorties: int, probabilities: np.ndar
 
     ``probabilities`` need not sum to 1 (they are relative weights); any shape.
     """
-    if sorties <= 0 or probabilities.sum() <= 0:
-        return np.zeros(probabilities.shape, dtype=np.int64)
     flat = probabilities.ravel()
-    cells = np.flatnonzero(flat > 0)
+    cdf = np.cumsum(flat)  # cells of zero weight repeat the sum before them: never picked
+    if sorties <= 0 or flat.size == 0 or cdf[-1] <= 0:
+        return np.zeros(probabilities.shape, dtype=np.int64)
     # Each sortie picks a cell independently (inverse CDF), which is the multinomial in
     # law; with a dozen sorties over thousands of cells it is far cheaper than
     # numpy's multinomial, which steps through every cell.
-    cdf = np.cumsum(flat[cells])
     picked = np.searchsorted(cdf, rng.random(sorties) * cdf[-1], side="right")
-    picked = np.minimum(picked, cells.size - 1)  # guards u * total == total in float
-    counts = np.bincount(cells[picked], minlength=flat.size)
-    return counts.reshape(probabilities.shape)
+    # u * total can round up to the total: such a pick goes to the last cell with weight.
+    picked = np.minimum(picked, np.searchsorted(cdf, cdf[-1]))
+    return np.bincount(picked, minlength=flat.size).reshape(probabilities.shape)
 
 
 def spread_matrices(shape: tuple[int, int], spread_cells: float) -> tuple[np.ndarray, np.ndarray]:
