@@ -17,8 +17,6 @@ from scipy import ndimage
 
 from sim.agents.armed_groups import GovernmentForces, RebelAlliance, RebelGroup
 from sim.agents.civilians import (
-    CAMP,
-    TOWN,
     BorderCrossing,
     Camp,
     Checkpoint,
@@ -605,15 +603,16 @@ class EscalationModel(mesa.Model):
         for j, n in zip(camps, admitted, strict=True):
             self.camps[j].population += int(n)
             self.camps[j].note_fill()
-        np.add.at(shelter, table.flat_cell[camps], turned_away)
-        towns = table.town_index[open_now[table.town_index]]
-        np.add.at(shelter, table.flat_cell[towns], arrived[towns])
         for i, cp in enumerate(self.checkpoints):
             cp.queue += int(arrived[table.checkpoint_index[i]])
         self.crossing.queue += int(arrived[table.crossing_index])
-        # Camps and towns that fell while people travelled: shelter nearby instead.
-        fell = np.flatnonzero(~open_now & ((table.kind == CAMP) | (table.kind == TOWN)))
-        np.add.at(shelter, table.fallback_cell[fell], arrived[fell])
+        # Everyone else shelters: those camps turned away beside the camp, arrivals at
+        # open towns in the town, and arrivals at camps and towns that fell while they
+        # travelled at the nearest opposition-held cell.
+        stay = np.where(table.shelters, arrived, 0)
+        stay[camps] = turned_away
+        cells = np.where(open_now, table.flat_cell, table.fallback_cell)
+        np.add.at(shelter, cells[table.shelters], stay[table.shelters])
 
     def _queues(self) -> None:
         """Checkpoints and the border crossing pass people; at closed points some give up."""

@@ -62,7 +62,7 @@ class GovernmentForces(ArmedGroup):
         if intensity <= 0:
             return
         front = m.front_mask
-        cells = np.flatnonzero(front)  # the fighting happens on the front cells only
+        cells = front.ravel().nonzero()[0]  # the fighting happens on the front cells only
         if cells.size == 0:
             return
         axis = m.axis_weight.ravel()[cells]

@@ -171,6 +171,8 @@ class DestinationTable:
         self.crossing_index = int(np.flatnonzero(self.kind == CROSSING)[0])
         self.camp_index = np.flatnonzero(self.kind == CAMP)
         self.town_index = np.flatnonzero(self.kind == TOWN)
+        #: Places where people shelter on arrival (camps and towns).
+        self.shelters = (self.kind == CAMP) | (self.kind == TOWN)
         # Route tables are kept per routing cell; routing_of maps model cells onto them.
         self.routing_of = self.graph.routing_index
         self.fallback_cell = np.asarray(self.flat_cell)
@@ -352,7 +354,7 @@ class DestinationTable:
         places, weight, days = self.routes_to_open_places(open_now)
         # Float sums are exact for counts below 2**53.
         per_group = np.bincount(self.group_of[origins], weights=people, minlength=len(weight))
-        groups = np.flatnonzero(per_group)
+        groups = per_group.nonzero()[0]
         shares = disp.separable_logit_shares(weight[groups], self.option_utility(open_now)[places])
         return (
             places,
@@ -391,7 +393,7 @@ class Residents(mesa.Agent):
         """
         m = self.model
         cfg = m.config.civilians
-        cells = np.flatnonzero(can_go)
+        cells = can_go.ravel().nonzero()[0]
         # (class, cell) pairs as flat indices: 1-d take/put beat 2-d fancy indexing.
         pairs = (np.arange(len(self.tolerance))[:, None] * can_go.size + cells).ravel()
         home = self.at_home.take(pairs).reshape(len(self.tolerance), cells.size)
@@ -419,7 +421,7 @@ class DisplacedPeople(mesa.Agent):
         m = self.model
         cfg = m.config.civilians
         tol = np.asarray([cfg.tolerance_median * cfg.secondary_tolerance_factor])
-        cells = np.flatnonzero(can_go & (self.sheltering > 0))  # nobody else can move
+        cells = (can_go & (self.sheltering > 0)).ravel().nonzero()[0]  # nobody else can move
         p = disp.leave_probability(m.risk.ravel()[cells], tol, cfg.max_leave_probability_per_day)
         movers = np.zeros(self.sheltering.size, dtype=np.int64)
         movers[cells] = m.rng.binomial(self.sheltering.ravel()[cells], p[0])
@@ -441,11 +443,11 @@ class DisplacedPeople(mesa.Agent):
             open_now: Today's ``table.available()``, if already known.
         """
         m = self.model
-        origins = np.flatnonzero(departures)
+        origins = departures.ravel().nonzero()[0]
         if origins.size == 0:
             return
         places, counts, days = table.choose(m.rng, origins, departures.ravel()[origins], open_now)
-        going = np.flatnonzero(counts)
+        going = counts.ravel().nonzero()[0]
         place = places[going % counts.shape[1]]
         arrive = (m.day + days.ravel()[going]) % MAX_TRAVEL_DAYS
         np.add.at(self.transit, (arrive, place), counts.ravel()[going])

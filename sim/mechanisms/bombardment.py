@@ -199,7 +199,7 @@ def deaths_per_cell(
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     people = people.ravel()
     impact = impact.ravel()
-    cells = np.flatnonzero((impact > 0) & (people > 0))
+    cells = ((impact > 0) & (people > 0)).nonzero()[0]
     dead = rng.binomial(people[cells], -np.expm1(-lethality * impact[cells]))
     hit = dead > 0
     return cells[hit], dead[hit]
@@ -228,7 +228,7 @@ def share_without_replacement(
     """
     taken = np.zeros_like(groups)
     few = picks <= FEW_PICKS
-    for col in np.flatnonzero(few & (picks > 0)).tolist():
+    for col in (few & (picks > 0)).nonzero()[0].tolist():
         # One person at a time, each uniform over the people not yet picked. The cells
         # and picks are few, so a plain loop beats setting up arrays.
         left = groups[:, col].tolist()
@@ -242,7 +242,7 @@ def share_without_replacement(
             left[group] -= 1
             remaining -= 1
             taken[group, col] += 1
-    cols = np.flatnonzero(~few)
+    cols = (~few).nonzero()[0]
     if cols.size:
         others = groups[:, cols].sum(axis=0)
         remaining = picks[cols]

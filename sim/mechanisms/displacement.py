@@ -108,7 +108,7 @@ def separable_logit_shares(route_weight: np.ndarray, option_utility: np.ndarray)
     total = w.sum(axis=1)
     # A row whose reachable places all lie far below the best open place overall can
     # underflow to zero: shift those rows by their own best reachable place instead.
-    zero = np.flatnonzero(total == 0)
+    zero = (total == 0).nonzero()[0]
     if zero.size == 0:
         w /= total[:, None]
         return w
@@ -134,14 +134,14 @@ def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray
     if people.size == 0:
         return out
     # Options nobody can choose are left out of the draw (they would get zero anyway).
-    used = np.flatnonzero(shares.any(axis=0))
+    used = shares.any(axis=0).nonzero()[0]
     if used.size == 0:
         if people.any():
             raise ValueError("people to split but no option has a positive share")
         return out
     every = used.size == shares.shape[1]
     p = shares if every else shares[:, used]
-    empty = np.flatnonzero(p.sum(axis=1) <= 0)
+    empty = (p.sum(axis=1) <= 0).nonzero()[0]
     if empty.size:
         if people[empty].any():
             raise ValueError("people to split but no option has a positive share")
