@@ -70,7 +70,7 @@ class GovernmentForces(ArmedGroup):
             self.strength_fighters
             * intensity
             / cells.size
-            * (axis / max(float(axis.mean()), 1e-12))
+            * (axis / max(float(axis.sum()) / cells.size, 1e-12))
             * (1.0 + cfg.bombardment_support * front_impact.ravel()[cells])
         )
         defence = m.defence_on(cells)

@@ -193,7 +193,7 @@ class Geography:
 
     def nearest_town(self, rows: np.ndarray, cols: np.ndarray) -> str:
         """Name of the town nearest to the centroid of some cells."""
-        r, c = float(np.mean(rows)), float(np.mean(cols))
+        r, c = float(rows.sum()) / rows.size, float(cols.sum()) / cols.size
         best = min(self.towns, key=lambda t: (t.row - r) ** 2 + (t.col - c) ** 2)
         return best.name
 
