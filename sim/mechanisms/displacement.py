@@ -41,8 +41,13 @@ def perceived_risk(
         memory_decay_per_day: Share of yesterday's risk still felt today.
     """
     w_h, w_f, w_c, w_s = weights
-    today = w_h * hazard + w_f * front_proximity + w_c * control_changed + w_s * neighbours_leaving
-    return memory_decay_per_day * memory + (1.0 - memory_decay_per_day) * today
+    risk = w_h * hazard  # summed in place: one array instead of one per term
+    risk += w_f * front_proximity
+    risk += w_c * control_changed
+    risk += w_s * neighbours_leaving
+    risk *= 1.0 - memory_decay_per_day
+    risk += memory_decay_per_day * memory
+    return risk
 
 
 def leave_probability(
@@ -59,12 +64,16 @@ def leave_probability(
 
 
 def neighbours_leaving_share(left: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Share of people in each 3x3 neighbourhood who left yesterday, 0..1."""
+    """Share of people in each 3x3 neighbourhood who left yesterday, 0..1.
+
+    Args:
+        left: People who left each cell yesterday, ``(rows, cols)`` int.
+        present: People in each cell before they left (so ``left <= present``).
+    """
     left_sum, present_sum = box_sum_3x3(np.stack([left, present]))
-    share = np.divide(
+    return np.divide(
         left_sum, present_sum, out=np.zeros(left.shape, dtype=float), where=present_sum > 0
     )
-    return np.clip(share, 0.0, 1.0)
 
 
 def choice_probabilities(utility: np.ndarray) -> np.ndarray:
