@@ -360,7 +360,7 @@ class EscalationModel(mesa.Model):
             government_losses_window=self._window(self._government_losses, g.window_days),
             turkey_rung_share=self.turkey.rung_share,
             russia_rung_share=self.russia.rung_share,
-            hts_holds_ground=bool((self.control == HTS).any()),
+            hts_holds_ground=bool(self._derived_field("held")[HTS] > 0),
             ceasefire=self.ceasefire_active,
         )
 
@@ -501,6 +501,11 @@ class EscalationModel(mesa.Model):
         return self._nearness[1]
 
     def _derived_field(self, name: str) -> np.ndarray:
+        """A field that only control determines, kept until control changes.
+
+        ``opposition``, ``front``, ``exposed`` (masks), ``distance`` (km to government
+        ground), ``held`` and ``held_in_governorate`` (cells per control code).
+        """
         cached = self._derived.get(name)
         if cached is not None and cached[0] == self.control_version:
             return cached[1]
@@ -511,8 +516,14 @@ class EscalationModel(mesa.Model):
             value = front_cells(control)
         elif name == "exposed":
             value = exposed_government_cells(control)
-        else:
+        elif name == "held":  # cells per control code
+            value = np.bincount(control.ravel(), minlength=TURKEY + 1)
+        elif name == "held_in_governorate":
+            value = np.bincount(control.ravel()[self._governorate_cells], minlength=TURKEY + 1)
+        elif name == "distance":
             value = self._distance_to_government(None if cached is None else cached[1])
+        else:
+            raise KeyError(name)
         self._derived[name] = (self.control_version, value)
         return value
 
@@ -669,7 +680,7 @@ class EscalationModel(mesa.Model):
         if self._border_zone[0] != zone_km:  # the zone is fixed unless an event changes it
             self._border_zone = (zone_km, np.flatnonzero(self.geo.distance_to_border_km <= zone_km))
         sheltering_near = int(self.displaced.sheltering.ravel()[self._border_zone[1]].sum())
-        held = np.bincount(self.control.ravel()[self._governorate_cells], minlength=TURKEY + 1)
+        held = self._derived_field("held_in_governorate")
         n_gov = max(self._governorate_cells.size, 1)
         self.metrics = {
             "day": self.day,

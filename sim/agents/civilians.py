@@ -165,12 +165,15 @@ class DestinationTable:
         self.flat_cell = np.asarray([r * geo.shape[1] + c for r, c in cells])
         home = np.asarray([model.population_home_start[r, c] for r, c in cells])
         self.town_host_capacity = np.maximum(cfg.town_host_share * home, 1000.0)
+        self._pull: tuple[tuple, np.ndarray] = ((), np.zeros(0))
         factor = max(1, round(cfg.route_cell_km / geo.cell_km))
         self.graph = RouteGraph(model.control != TURKEY, geo.cell_km, factor)
         self.checkpoint_index = np.flatnonzero(self.kind == CHECKPOINT)
         self.crossing_index = int(np.flatnonzero(self.kind == CROSSING)[0])
         self.camp_index = np.flatnonzero(self.kind == CAMP)
         self.town_index = np.flatnonzero(self.kind == TOWN)
+        self._town_cells = self.flat_cell[self.town_index]
+        self._town_capacity = self.town_host_capacity[self.town_index]
         #: Places where people shelter on arrival (camps and towns).
         self.shelters = (self.kind == CAMP) | (self.kind == TOWN)
         # Route tables are kept per routing cell; routing_of maps model cells onto them.
@@ -246,8 +249,8 @@ class DestinationTable:
         m = self.model
         fill = np.zeros(len(self.kind))
         fill[self.camp_index] = [c.population / max(c.capacity_people, 1) for c in m.camps]
-        shelter = m.displaced.sheltering.ravel()[self.flat_cell[self.town_index]]
-        fill[self.town_index] = shelter / self.town_host_capacity[self.town_index]
+        shelter = m.displaced.sheltering.ravel()[self._town_cells]
+        fill[self.town_index] = shelter / self._town_capacity
         fill[self.checkpoint_index] = [
             cp.queue / max(7 * cp.config.capacity_per_day, 1) for cp in m.checkpoints
         ]
@@ -320,7 +323,9 @@ class DestinationTable:
         if cfg.distance_cost_per_km != self._route_cost_per_km:
             self.refresh()  # a scripted event changed the route part of the utility
         pull_by_kind = (cfg.camp_pull, cfg.town_pull, cfg.checkpoint_pull, cfg.turkey_pull)
-        pull = np.asarray(pull_by_kind)[self.kind]
+        if self._pull[0] != pull_by_kind:
+            self._pull = (pull_by_kind, np.asarray(pull_by_kind)[self.kind])
+        pull = self._pull[1]
         risk_at = m.risk.ravel()[self.flat_cell]
         place = pull - cfg.danger_weight * risk_at - cfg.crowding_weight * self.fill()
         return np.where(self.available() if open_now is None else open_now, place, -np.inf)
