@@ -455,7 +455,13 @@ class DisplacedPeople(mesa.Agent):
         going = counts.ravel().nonzero()[0]
         place = places[going % counts.shape[1]]
         arrive = (m.day + days.ravel()[going]) % MAX_TRAVEL_DAYS
-        np.add.at(self.transit, (arrive, place), counts.ravel()[going])
+        # One bincount beats np.add.at here; float sums are exact below 2**53 people.
+        on_road = np.bincount(
+            arrive * self.transit.shape[1] + place,
+            weights=counts.ravel()[going],
+            minlength=self.transit.size,
+        )
+        self.transit += on_road.astype(np.int64).reshape(self.transit.shape)
 
     def arrivals(self) -> np.ndarray:
         """Take today's arrivals off the road, ``(n_destinations,)``."""
