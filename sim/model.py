@@ -640,8 +640,9 @@ class EscalationModel(mesa.Model):
         )
         # Those who give up shelter near where they waited.
         table = self.destinations
-        fallback = table.fallback_cell[[*table.checkpoint_index, table.crossing_index]]
-        np.add.at(self.displaced.sheltering.ravel(), fallback, gave_up)
+        if gave_up.any():
+            fallback = table.fallback_cell[table.queue_index]
+            np.add.at(self.displaced.sheltering.ravel(), fallback, gave_up)
         for cp, q, n in zip(self.checkpoints, queue[:-1], passed[:-1], strict=True):
             cp.queue = int(q)
             cp.exits_today = int(n)

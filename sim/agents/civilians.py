@@ -170,6 +170,8 @@ class DestinationTable:
         self.graph = RouteGraph(model.control != TURKEY, geo.cell_km, factor)
         self.checkpoint_index = np.flatnonzero(self.kind == CHECKPOINT)
         self.crossing_index = int(np.flatnonzero(self.kind == CROSSING)[0])
+        #: Places with a queue: the checkpoints, then the crossing.
+        self.queue_index = np.append(self.checkpoint_index, self.crossing_index)
         self.camp_index = np.flatnonzero(self.kind == CAMP)
         self.town_index = np.flatnonzero(self.kind == TOWN)
         self._town_cells = self.flat_cell[self.town_index]
@@ -381,6 +383,7 @@ class Residents(mesa.Agent):
         for k in range(q):
             self.at_home[k] += (extra > k).astype(np.int64)
         self.left_today = np.zeros(population0.shape, dtype=np.int64)
+        self._class_start = np.arange(q)[:, None] * population0.size  # flat index of each class
 
     def total(self) -> np.ndarray:
         """People at home per cell."""
@@ -400,7 +403,7 @@ class Residents(mesa.Agent):
         cfg = m.config.civilians
         cells = can_go.ravel().nonzero()[0]
         # (class, cell) pairs as flat indices: 1-d take/put beat 2-d fancy indexing.
-        pairs = (np.arange(len(self.tolerance))[:, None] * can_go.size + cells).ravel()
+        pairs = (self._class_start + cells).ravel()
         home = self.at_home.take(pairs).reshape(len(self.tolerance), cells.size)
         risk = m.risk.ravel()[cells]
         p = disp.leave_probability(risk, self.tolerance, cfg.max_leave_probability_per_day)
@@ -425,11 +428,12 @@ class DisplacedPeople(mesa.Agent):
         """Secondary displacement: sheltering people who feel unsafe move again."""
         m = self.model
         cfg = m.config.civilians
-        tol = np.asarray([cfg.tolerance_median * cfg.secondary_tolerance_factor])
+        tolerance = cfg.tolerance_median * cfg.secondary_tolerance_factor
         cells = (can_go & (self.sheltering > 0)).ravel().nonzero()[0]  # nobody else can move
-        p = disp.leave_probability(m.risk.ravel()[cells], tol, cfg.max_leave_probability_per_day)
+        risk = m.risk.ravel()[cells]
+        p = disp.leave_probability(risk, tolerance, cfg.max_leave_probability_per_day)
         movers = np.zeros(self.sheltering.size, dtype=np.int64)
-        movers[cells] = m.rng.binomial(self.sheltering.ravel()[cells], p[0])
+        movers[cells] = m.rng.binomial(self.sheltering.ravel()[cells], p)
         self.moved_on_today = movers.reshape(self.sheltering.shape)
         self.sheltering -= self.moved_on_today
         return self.moved_on_today

@@ -7,8 +7,7 @@ rung a day (see :mod:`sim.mechanisms.ladder`). Every move is logged with its rea
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 
@@ -19,8 +18,7 @@ if TYPE_CHECKING:
     from sim.model import EscalationModel
 
 
-@dataclass(frozen=True)
-class Signals:
+class Signals(NamedTuple):
     """What the states can observe at the start of a day."""
 
     border_displaced_people: int

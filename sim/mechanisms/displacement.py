@@ -51,14 +51,18 @@ def perceived_risk(
 
 
 def leave_probability(
-    risk: np.ndarray, tolerance: np.ndarray, max_probability: float
+    risk: np.ndarray, tolerance: np.ndarray | float, max_probability: float
 ) -> np.ndarray:
     """Daily chance of leaving for each tolerance class: a Hill curve in ``risk / tolerance``.
 
     Returns:
-        Shape ``(n_classes, *risk.shape)``; increasing in risk, decreasing in tolerance.
+        Shape ``(n_classes, *risk.shape)``, or ``risk.shape`` for a single tolerance
+        given as a number; increasing in risk, decreasing in tolerance.
     """
-    r2 = np.square(risk)[None, ...]
+    r2 = np.square(risk)
+    if np.ndim(tolerance) == 0:
+        return max_probability * r2 / (r2 + np.square(tolerance))
+    r2 = r2[None, ...]
     t2 = np.square(tolerance).reshape((-1,) + (1,) * risk.ndim)
     return max_probability * r2 / (r2 + t2)
 
