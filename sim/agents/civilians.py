@@ -456,15 +456,10 @@ class DisplacedPeople(mesa.Agent):
         if origins.size == 0:
             return
         places, counts, days = table.choose(m.rng, origins, departures.ravel()[origins], open_now)
-        going = counts.ravel().nonzero()[0]
-        place = places[going % counts.shape[1]]
-        arrive = (m.day + days.ravel()[going]) % MAX_TRAVEL_DAYS
-        # One bincount beats np.add.at here; float sums are exact below 2**53 people.
-        on_road = np.bincount(
-            arrive * self.transit.shape[1] + place,
-            weights=counts.ravel()[going],
-            minlength=self.transit.size,
-        )
+        # Row of the transit table (arrival day) and column (place) of every choice; one
+        # bincount adds them all (np.add.at costs more; float sums are exact below 2**53).
+        slot = (m.day + days) % MAX_TRAVEL_DAYS * self.transit.shape[1] + places
+        on_road = np.bincount(slot.ravel(), weights=counts.ravel(), minlength=self.transit.size)
         self.transit += on_road.astype(np.int64).reshape(self.transit.shape)
 
     def arrivals(self) -> np.ndarray:

@@ -143,15 +143,14 @@ def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray
     Returns:
         Integer array ``(n, k)`` whose rows sum to ``people``.
     """
-    out = np.zeros(shares.shape, dtype=np.int64)
     if people.size == 0:
-        return out
+        return np.zeros(shares.shape, dtype=np.int64)
     # Options nobody can choose are left out of the draw (they would get zero anyway).
     used = shares.any(axis=0).nonzero()[0]
     if used.size == 0:
         if people.any():
             raise ValueError("people to split but no option has a positive share")
-        return out
+        return np.zeros(shares.shape, dtype=np.int64)
     every = used.size == shares.shape[1]
     p = shares if every else shares[:, used]
     empty = (p.sum(axis=1) <= 0).nonzero()[0]
@@ -164,6 +163,7 @@ def split_among(rng: np.random.Generator, people: np.ndarray, shares: np.ndarray
     # so round-off in the shares cannot lose or add anyone.
     if every:
         return rng.multinomial(people, p).astype(np.int64, copy=False)
+    out = np.zeros(shares.shape, dtype=np.int64)
     out[:, used] = rng.multinomial(people, p)
     return out
 
