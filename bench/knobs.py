@@ -1,0 +1,104 @@
+"""What the speed settings cost in outcomes: the same seeds run under each setting.
+
+``python -m bench.knobs [--seeds N] [--variant "KEY=VALUE ..."] ...`` runs the default
+scenario for 365 days (2 km cells) over seeds 0..N-1, once with the scenario's own
+settings and once per variant, each run in a fresh process pinned to one core with one
+BLAS thread. It prints, per setting, the mean and standard deviation over the seeds of
+the run time and of the headline outcomes, and, per outcome, the difference of the
+means in units of its standard error: a setting that only trades speed should move the
+outcomes by no more than the seeds already do.
+
+Without ``--variant`` it compares the two routing settings that exist for speed:
+``civilians.route_cell_km`` (routing cell size) and ``civilians.route_refresh_days``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+from bench.cases import SCENARIO, child_env
+
+DEFAULT_VARIANTS = (
+    "civilians.route_cell_km=4",
+    "civilians.route_cell_km=6",
+    "civilians.route_refresh_days=10",
+)
+
+OUTCOMES = (
+    "displaced_cumulative",
+    "displacement_movements",
+    "in_camps",
+    "exited_via_checkpoints",
+    "crossed_to_turkey",
+    "civilian_deaths",
+    "territory_government",
+)
+
+CHILD = """
+import json, sys, time
+from sim.model import EscalationModel
+from sim.world.loader import load_scenario
+model = EscalationModel(load_scenario(sys.argv[1], sys.argv[2:]))
+start = time.perf_counter()
+model.run()
+seconds = time.perf_counter() - start
+last = {k: v[-1] for k, v in model.timeseries().items()}
+print(json.dumps({"seconds": seconds, **last}))
+"""
+
+
+def run_one(overrides: list[str]) -> dict:
+    """One 365-day run in a fresh process on one core; its time and final outcomes."""
+    cmd = ["taskset", "-c", "0", sys.executable, "-c", CHILD, SCENARIO, *overrides]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=child_env(), check=True)
+    return json.loads(out.stdout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.knobs", description=__doc__)
+    p.add_argument("--seeds", type=int, default=20, help="seeds 0..N-1 (default 20)")
+    p.add_argument("--variant", action="append", help='overrides, e.g. "civilians.route_cell_km=6"')
+    args = p.parse_args(argv)
+    variants = ["(scenario as is)", *(args.variant or DEFAULT_VARIANTS)]
+    results: dict[str, list[dict]] = {v: [] for v in variants}
+    for seed in range(args.seeds):
+        for v in variants:
+            extra = [] if v == "(scenario as is)" else v.split()
+            results[v].append(run_one(["days=365", "grid.cell_km=2", f"seed={seed}", *extra]))
+        print(f"seed {seed} done", file=sys.stderr, flush=True)
+
+    base = results[variants[0]]
+    print(f"{SCENARIO}, 365 days, 2 km cells, seeds 0..{args.seeds - 1}; mean ± sd over seeds\n")
+    print("| setting | run s | " + " | ".join(OUTCOMES) + " |")
+    print("|---" * (len(OUTCOMES) + 2) + "|")
+    for v in variants:
+        rows = results[v]
+        cells = [_mean_sd([r["seconds"] for r in rows], 3)]
+        for k in OUTCOMES:
+            values = [r[k] for r in rows]
+            text = _mean_sd(values, 3 if k == "territory_government" else 0)
+            if v != variants[0]:
+                text += f" ({_z(values, [b[k] for b in base]):+.1f} se)"
+            cells.append(text)
+        print(f"| {v} | " + " | ".join(cells) + " |")
+    print("\n(+z se): difference from the first row in standard errors of the difference.")
+    return 0
+
+
+def _mean_sd(values: list[float], digits: int) -> str:
+    mean, sd = statistics.mean(values), statistics.stdev(values)
+    return f"{mean:,.{digits}f} ± {sd:,.{digits}f}"
+
+
+def _z(values: list[float], base: list[float]) -> float:
+    n = len(values)
+    se = ((statistics.variance(values) + statistics.variance(base)) / n) ** 0.5
+    return (statistics.mean(values) - statistics.mean(base)) / se if se > 0 else 0.0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
