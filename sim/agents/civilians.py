@@ -181,12 +181,10 @@ class DestinationTable:
         # Route tables are kept per routing cell; routing_of maps model cells onto them.
         self.routing_of = self.graph.routing_index
         self.fallback_cell = np.asarray(self.flat_cell)
-        #: Model cells where a destination lies (people there cannot choose their own).
-        self.is_place_cell = np.zeros(geo.shape[0] * geo.shape[1], dtype=bool)
-        self.is_place_cell[self.flat_cell] = True
         # Choice groups: people leaving cells of one routing cell share their choice
         # shares, except in a cell holding a place (they cannot choose it): each such
         # cell is a group of its own, numbered after the routing cells in cell order.
+        #: Flat cells holding at least one destination, ascending.
         self.place_cells = np.unique(self.flat_cell)
         n_routing = self.graph.coarse_shape[0] * self.graph.coarse_shape[1]
         self.group_of = self.routing_of.copy()
@@ -194,7 +192,7 @@ class DestinationTable:
         self.version = 0  # counts route refreshes
         self._reach: tuple[tuple, np.ndarray] = ((), np.zeros(0, dtype=bool))
         self._open_routes: tuple[tuple, tuple] = ((), ())
-        self.refresh()  # sets route_km, route_weight, travel_days, fallback_cell
+        self.refresh()  # sets route_weight, travel_days, fallback_cell
 
     def refresh(self) -> None:
         """Recompute routes and fallback cells after control changed."""
@@ -212,9 +210,7 @@ class DestinationTable:
         needed = np.flatnonzero(held | (self.kind == CHECKPOINT) | (self.kind == CROSSING))
         # Route km from each routing cell to each needed place, (n_routing_cells, n_needed).
         km = self.graph.routing_distances(cost, [self.cells[j] for j in needed]).T
-        n_routing = km.shape[0]
-        self.route_km = np.full((n_routing, len(self.cells)), np.inf)
-        self.route_km[:, needed] = km
+        shape = (km.shape[0], len(self.cells))
         # The route part of the choice utility, exp(-cost x km), scaled per row so that
         # the nearest place weighs 1 (shares are unchanged; no underflow). Zero where a
         # place is unreachable or not needed.
@@ -223,11 +219,11 @@ class DestinationTable:
         nearest = np.where(np.isfinite(nearest), nearest, 0.0)
         relative = np.where(finite, km - nearest, 0.0)
         weight = np.where(finite, np.exp(-cfg.distance_cost_per_km * relative), 0.0)
-        self.route_weight = np.zeros(self.route_km.shape)
+        self.route_weight = np.zeros(shape)
         self.route_weight[:, needed] = weight
         self._route_cost_per_km = cfg.distance_cost_per_km
         days = np.ceil(np.where(finite, km, 0.0) / cfg.speed_km_per_day)
-        self.travel_days = np.ones(self.route_km.shape, dtype=np.int64)
+        self.travel_days = np.ones(shape, dtype=np.int64)
         self.travel_days[:, needed] = np.clip(days, 1, MAX_TRAVEL_DAYS - 1)
         # People who cannot reach a place (it fell, or gave up) shelter at the nearest
         # opposition-held cell to it.
@@ -265,15 +261,6 @@ class DestinationTable:
         weights = self.route_weight[self.routing_of[origins]]
         weights[self.flat_cell[None, :] == origins[:, None]] = 0.0
         return weights
-
-    def reachable(self, origins: np.ndarray, open_now: np.ndarray | None = None) -> np.ndarray:
-        """Whether somewhere open can be reached from each given flat cell: bool ``(n,)``.
-
-        Args:
-            origins: Flat cells, ``(n,)``.
-            open_now: Today's :meth:`available`, if already known.
-        """
-        return self.reachable_cells(open_now)[origins]
 
     def reachable_cells(self, open_now: np.ndarray | None = None) -> np.ndarray:
         """Whether somewhere open can be reached from each flat cell: bool ``(rows * cols,)``.
