@@ -34,14 +34,14 @@ def time_days(overrides: list[str]) -> list[dict]:
     model = EscalationModel(load_scenario(SCENARIO, overrides))
     days = []
     while model.running:
-        routes_day = model._routes_day
+        refreshes = model.destinations.version  # counts route refreshes
         start = time.perf_counter()
         model.step()
         seconds = time.perf_counter() - start
         days.append(
             {
                 "seconds": seconds,
-                "refreshed": model._routes_day != routes_day,
+                "refreshed": model.destinations.version != refreshes,
                 "sorties": model.sorties_today > 0,
                 "offensive": model.offensive_intensity() > 0,
             }

@@ -189,7 +189,8 @@ class DestinationTable:
         n_routing = self.graph.coarse_shape[0] * self.graph.coarse_shape[1]
         self.group_of = self.routing_of.copy()
         self.group_of[self.place_cells] = n_routing + np.arange(self.place_cells.size)
-        self.version = 0  # counts route refreshes
+        #: How many times the routes were computed (caches of route tables key on it).
+        self.version = 0
         self._reach: tuple[tuple, np.ndarray] = ((), np.zeros(0, dtype=bool))
         self._open_routes: tuple[tuple, tuple] = ((), ())
         self.refresh()  # sets route_weight, travel_days, fallback_cell
