@@ -191,7 +191,7 @@ class DestinationTable:
         self.group_of[self.place_cells] = n_routing + np.arange(self.place_cells.size)
         #: How many times the routes were computed (caches of route tables key on it).
         self.version = 0
-        self._reach: tuple[tuple, np.ndarray] = ((), np.zeros(0, dtype=bool))
+        self._reach = np.zeros(0, dtype=bool)  # set with the open routes
         self._open_routes: tuple[tuple, tuple] = ((), ())
         self.refresh()  # sets route_weight, travel_days, fallback_cell
 
@@ -266,18 +266,12 @@ class DestinationTable:
     def reachable_cells(self, open_now: np.ndarray | None = None) -> np.ndarray:
         """Whether somewhere open can be reached from each flat cell: bool ``(rows * cols,)``.
 
-        Kept until routes or open places change (both are rare).
+        Kept with the route tables of :meth:`routes_to_open_places`.
         """
         if open_now is None:
             open_now = self.available()
-        key = (self.version, open_now.tobytes())
-        if self._reach[0] != key:
-            weight = open_now.astype(float)
-            ok = (self.route_weight @ weight > 0)[self.routing_of]
-            own = self.flat_cell  # these cannot choose their own cell
-            ok[own] = self._route_weights(own) @ weight > 0
-            self._reach = (key, ok)
-        return self._reach[1]
+        self.routes_to_open_places(open_now)
+        return self._reach
 
     def routes_to_open_places(
         self, open_now: np.ndarray
@@ -296,8 +290,11 @@ class DestinationTable:
             places = np.flatnonzero(open_now)
             own_routing = self.routing_of[self.place_cells]
             weight = np.concatenate([self.route_weight, self._route_weights(self.place_cells)])
+            weight = weight[:, places]
             days = np.concatenate([self.travel_days, self.travel_days[own_routing]])
-            self._open_routes = (key, (places, weight[:, places], days[:, places]))
+            self._open_routes = (key, (places, weight, days[:, places]))
+            # A cell can reach somewhere open if its group weighs some open place.
+            self._reach = (weight.sum(axis=1) > 0)[self.group_of]
         return self._open_routes[1]
 
     def option_utility(self, open_now: np.ndarray | None = None) -> np.ndarray:
