@@ -74,10 +74,10 @@ def neighbours_leaving_share(left: np.ndarray, present: np.ndarray) -> np.ndarra
         left: People who left each cell yesterday, ``(rows, cols)`` int.
         present: People in each cell before they left (so ``left <= present``).
     """
-    left_sum, present_sum = box_sum_3x3(np.stack([left, present]))
-    return np.divide(
-        left_sum, present_sum, out=np.zeros(left.shape, dtype=float), where=present_sum > 0
-    )
+    # Float sums are exact for counts below 2**53. Where nobody is near, nobody left
+    # (left <= present), so dividing by at least 1 gives 0 there.
+    left_sum, present_sum = box_sum_3x3(np.stack([left, present]), dtype=float)
+    return left_sum / np.maximum(present_sum, 1.0, out=present_sum)
 
 
 def choice_probabilities(utility: np.ndarray) -> np.ndarray:

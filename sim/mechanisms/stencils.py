@@ -10,20 +10,24 @@ from __future__ import annotations
 import numpy as np
 
 
-def box_sum_3x3(values: np.ndarray) -> np.ndarray:
+def box_sum_3x3(values: np.ndarray, dtype: type | None = None) -> np.ndarray:
     """Sum over each cell's 3x3 neighbourhood (itself included) on the last two axes.
 
     Args:
         values: ``(..., rows, cols)``; leading axes are treated as separate layers.
+        dtype: Type to sum in (default: that of ``values``).
 
     Returns:
-        Same shape and dtype.
+        Same shape, in ``dtype``.
     """
     *layers, n_rows, n_cols = values.shape
-    padded = np.zeros((*layers, n_rows + 2, n_cols + 2), dtype=values.dtype)  # np.pad is slower
-    padded[..., 1:-1, 1:-1] = values
-    down = padded[..., :-2, :] + padded[..., 1:-1, :] + padded[..., 2:, :]
-    return down[..., :-2] + down[..., 1:-1] + down[..., 2:]
+    padded = np.zeros((*layers, n_rows + 2, n_cols + 2), dtype=dtype or values.dtype)
+    padded[..., 1:-1, 1:-1] = values  # np.pad is slower
+    down = padded[..., :-2, :] + padded[..., 1:-1, :]
+    down += padded[..., 2:, :]
+    out = down[..., :-2] + down[..., 1:-1]
+    out += down[..., 2:]
+    return out
 
 
 def touches_4(mask: np.ndarray) -> np.ndarray:
