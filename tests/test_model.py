@@ -5,12 +5,10 @@ import pytest
 from conftest import LEDGER, run, scenario, series
 from scipy import ndimage
 
-from sim.agents.civilians import MAX_TRAVEL_DAYS
 from sim.mechanisms.combat import exposed_government_cells, front_cells
-from sim.mechanisms.routing import RouteGraph
 from sim.model import EscalationModel, LedgerError
 from sim.runs.output import csv_text, timeseries_rows
-from sim.world.geography import GOVERNMENT, TURKEY
+from sim.world.geography import GOVERNMENT
 
 
 def test_ledger_balances_every_day(default_run):
@@ -210,7 +208,6 @@ def test_grouped_destination_draws_keep_each_origins_shares():
     origins = np.flatnonzero(table.routing_of == home)
     assert len(origins) > 1 and np.isin(origins, table.place_cells).sum() == 1
     people = np.arange(1, len(origins) + 1) * 1000
-    table.routes_to_open_places(table.available())  # routes to every place open now
     expected = np.zeros(len(table.kind))  # sum over origins of people x own shares
     for o, n in zip(origins, people, strict=True):
         weight = table._route_weights(np.array([o]))[0] * np.exp(table.option_utility())
@@ -229,39 +226,6 @@ def test_grouped_destination_draws_keep_each_origins_shares():
     sd = np.sqrt(people.sum() * p * (1 - p) / draws)
     z = np.abs(totals / draws - expected) / np.maximum(sd, 1e-9)
     assert z.max() < 5, z
-
-
-def test_a_place_that_opens_between_refreshes_is_routed_under_the_refresh_costs():
-    # Routes are computed only to places taking people; one that opens later gets them
-    # from the same costs as the last refresh, as if it had been routed then.
-    m = EscalationModel(scenario())
-    table = m.destinations
-    closed = [i for i, cp in enumerate(m.checkpoints) if not cp.is_open]
-    assert closed, "the default scenario has checkpoints that open later"
-    j = int(table.checkpoint_index[closed[0]])
-    assert not table.route_weight[:, j].any()
-    cfg = m.config.civilians
-    cost = np.ones(m.control.shape)  # the costs of the refresh at start
-    cost[m.control == GOVERNMENT] = cfg.government_area_cost
-    cost[m.front_mask] = cfg.front_cost
-    graph = RouteGraph(m.control != TURKEY, m.geo.cell_km, table.graph.factor)
-    km = graph.routing_distances(cost, [table.cells[j]])[0]
-    k = int(table.camp_index[0])  # a place routed at the refresh, to compare with
-    assert table.route_weight[:, k].any()
-    km_k = graph.routing_distances(cost, [table.cells[k]])[0]
-
-    # Control changes after the refresh; the routes must not see it until the next one.
-    taken = np.flatnonzero(m.front_mask.ravel() & m.opposition_mask.ravel())[:40]
-    m.change_control(taken, GOVERNMENT, np.ones(taken.size), "test")
-    m.checkpoints[closed[0]].is_open = True
-    table.routes_to_open_places(table.available())
-
-    reach = np.isfinite(km) & np.isfinite(km_k)
-    assert reach.sum() > 100
-    ratio = table.route_weight[reach, j] / table.route_weight[reach, k]
-    np.testing.assert_allclose(ratio, np.exp(-cfg.distance_cost_per_km * (km[reach] - km_k[reach])))
-    days = np.clip(np.ceil(km[reach] / cfg.speed_km_per_day), 1, MAX_TRAVEL_DAYS - 1)
-    np.testing.assert_array_equal(table.travel_days[reach, j], days)
 
 
 def test_fields_derived_from_control_follow_every_change():

@@ -37,18 +37,18 @@ def _count_work(monkeypatch, total: int) -> tuple[dict[str, int], int, int]:
             fn = getattr(module, name)
             if callable(fn) and getattr(fn, "__module__", "") == module.__name__:
                 monkeypatch.setattr(module, name, wrap(f"{module.__name__}.{name}", fn))
-    searches = [0]  # route searches (each a Dijkstra from some places)
-    original = routing.RouteGraph.search
+    refreshes = [0]
+    original = routing.RouteGraph.routing_distances
 
-    def counted_search(self, *args, **kwargs):
-        searches[0] += 1
+    def counted_distances(self, *args, **kwargs):
+        refreshes[0] += 1
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(routing.RouteGraph, "search", counted_search)
+    monkeypatch.setattr(routing.RouteGraph, "routing_distances", counted_distances)
     model = EscalationModel(scenario(days=40, **{"population.total": total}))
     model.run()
     monkeypatch.undo()
-    return calls, elements[0], searches[0]
+    return calls, elements[0], refreshes[0]
 
 
 @pytest.mark.parametrize("factor", [10])
@@ -64,5 +64,5 @@ def test_ten_times_the_people_is_not_more_work(monkeypatch, factor):
     # Arrays are sized by cells (and destinations), not people: at most a small
     # difference from how many cells happen to send anyone on a given day.
     assert elements_n <= 1.25 * elements_1
-    assert refresh_1 > 0, "the route counter saw no search"
+    assert refresh_1 > 0, "the route counter saw no refresh"
     assert refresh_n <= refresh_1 + 5

@@ -189,7 +189,7 @@ class DestinationTable:
         n_routing = self.graph.coarse_shape[0] * self.graph.coarse_shape[1]
         self.group_of = self.routing_of.copy()
         self.group_of[self.place_cells] = n_routing + np.arange(self.place_cells.size)
-        #: How many times route tables were computed (caches of them key on it).
+        #: How many times the routes were computed (caches of route tables key on it).
         self.version = 0
         self._reach = np.zeros(0, dtype=bool)  # set with the open routes
         self._open_routes: tuple[tuple, tuple] = ((), ())
@@ -201,15 +201,31 @@ class DestinationTable:
         geo = m.geo
         cfg = m.config.civilians
         control = m.control
+        self.version += 1
         cost = np.ones(control.shape)
         cost[control == GOVERNMENT] = cfg.government_area_cost
         cost[m.front_mask] = cfg.front_cost
-        self.graph.set_costs(cost)
-        # Routes only to the places taking people now; one that opens before the next
-        # refresh gets its routes then, under these same costs (see _add_routes).
-        self._km_places = np.flatnonzero(self.available())
-        self._km = self.graph.search([self.cells[j] for j in self._km_places]).T
-        self._derive_routes()
+        # Camps and towns that fell take nobody, so their routes are not needed until
+        # they change hands again (which triggers another refresh).
+        held = m.opposition_mask.ravel()[self.flat_cell]
+        needed = np.flatnonzero(held | (self.kind == CHECKPOINT) | (self.kind == CROSSING))
+        # Route km from each routing cell to each needed place, (n_routing_cells, n_needed).
+        km = self.graph.routing_distances(cost, [self.cells[j] for j in needed]).T
+        shape = (km.shape[0], len(self.cells))
+        # The route part of the choice utility, exp(-cost x km), scaled per row so that
+        # the nearest place weighs 1 (shares are unchanged; no underflow). Zero where a
+        # place is unreachable or not needed.
+        finite = np.isfinite(km)
+        nearest = km.min(axis=1, initial=np.inf, keepdims=True)
+        nearest = np.where(np.isfinite(nearest), nearest, 0.0)
+        relative = np.where(finite, km - nearest, 0.0)
+        weight = np.where(finite, np.exp(-cfg.distance_cost_per_km * relative), 0.0)
+        self.route_weight = np.zeros(shape)
+        self.route_weight[:, needed] = weight
+        self._route_cost_per_km = cfg.distance_cost_per_km
+        days = np.ceil(np.where(finite, km, 0.0) / cfg.speed_km_per_day)
+        self.travel_days = np.ones(shape, dtype=np.int64)
+        self.travel_days[:, needed] = np.clip(days, 1, MAX_TRAVEL_DAYS - 1)
         # People who cannot reach a place (it fell, or gave up) shelter at the nearest
         # opposition-held cell to it.
         if m.opposition_mask.any():
@@ -218,36 +234,6 @@ class DestinationTable:
             )
             rows, cols = zip(*self.cells, strict=True)
             self.fallback_cell = nearest_r[rows, cols] * geo.shape[1] + nearest_c[rows, cols]
-
-    def _add_routes(self, places: np.ndarray) -> None:
-        """Routes to places that opened since the last refresh, under its costs."""
-        km = self.graph.search([self.cells[j] for j in places]).T
-        self._km_places = np.concatenate([self._km_places, places])
-        self._km = np.concatenate([self._km, km], axis=1)
-        self._derive_routes()
-
-    def _derive_routes(self) -> None:
-        """Route weights and travel days from the route km of the places routed to."""
-        cfg = self.model.config.civilians
-        self.version += 1
-        km, routed = self._km, self._km_places
-        shape = (km.shape[0], len(self.cells))
-        # The route part of the choice utility, exp(-cost x km), scaled per row so that
-        # the nearest place weighs 1 (shares are unchanged; no underflow). Zero where a
-        # place is unreachable or not routed to.
-        finite = np.isfinite(km)
-        nearest = km.min(axis=1, initial=np.inf, keepdims=True)
-        nearest = np.where(np.isfinite(nearest), nearest, 0.0)
-        relative = np.where(finite, km - nearest, 0.0)
-        weight = np.where(finite, np.exp(-cfg.distance_cost_per_km * relative), 0.0)
-        self.route_weight = np.zeros(shape)
-        self.route_weight[:, routed] = weight
-        self._route_cost_per_km = cfg.distance_cost_per_km
-        days = np.ceil(np.where(finite, km, 0.0) / cfg.speed_km_per_day)
-        self.travel_days = np.ones(shape, dtype=np.int64)
-        self.travel_days[:, routed] = np.clip(days, 1, MAX_TRAVEL_DAYS - 1)
-        self._routed = np.zeros(len(self.cells), dtype=bool)
-        self._routed[routed] = True
 
     def available(self) -> np.ndarray:
         """Which places take people today: bool ``(n_destinations,)``."""
@@ -299,9 +285,6 @@ class DestinationTable:
             ``(c,)``, and ``(n_groups, c)`` arrays, one row per choice group
             (:attr:`group_of`).
         """
-        missing = open_now & ~self._routed
-        if missing.any():
-            self._add_routes(np.flatnonzero(missing))
         key = (self.version, open_now.tobytes())
         if self._open_routes[0] != key:
             places = np.flatnonzero(open_now)

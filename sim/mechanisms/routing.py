@@ -83,16 +83,9 @@ class RouteGraph:
             ``(n_sources, n_routing_cells)``; ``inf`` where unreachable. Index it with
             :attr:`routing_index` to read model cells.
         """
-        self.set_costs(cell_cost)
-        return self.search(sources)
-
-    def set_costs(self, cell_cost: np.ndarray) -> None:
-        """Set the edge costs that :meth:`search` uses, from a cost multiplier per model cell.
-
-        An edge costs its length times the mean of its two routing cells' multipliers, a
-        routing cell's multiplier being the mean over its passable model cells.
-        """
         n = self.coarse_shape[0] * self.coarse_shape[1]
+        if not sources:
+            return np.zeros((0, n))
         if self.factor == 1:
             coarse_cost = cell_cost.ravel()
         else:
@@ -100,15 +93,6 @@ class RouteGraph:
             coarse_cost = np.bincount(self.routing_index, weights=cost, minlength=n)
             coarse_cost /= self._passable_count
         self._graph.data[:] = self._km * 0.5 * (coarse_cost[self._from] + coarse_cost[self._to])
-
-    def search(self, sources: list[tuple[int, int]]) -> np.ndarray:
-        """Least-cost route lengths from each source under the costs last set.
-
-        Returns:
-            ``(n_sources, n_routing_cells)``, as :meth:`routing_distances`.
-        """
-        if not sources:
-            return np.zeros((0, self.coarse_shape[0] * self.coarse_shape[1]))
         src = [int(self.routing_index[r * self.shape[1] + c]) for r, c in sources]
         # Sources in one routing cell share their distances: one search per routing cell.
         unique = sorted(set(src))
