@@ -81,6 +81,22 @@ def test_serve_queue_never_exceeds_capacity_and_conserves(queue, cap, seed):
     assert (passed + gave_up + after == q).all()
 
 
+def test_people_give_up_only_at_closed_points_at_the_daily_rate():
+    rng = np.random.default_rng(3)
+    queue = np.array([10_000, 10_000, 0])
+    is_open = np.array([False, True, False])
+    gave_up = np.array(
+        [
+            displacement.serve_queue(rng, queue, np.array([0, 100, 0]), is_open, 0.2)[1]
+            for _ in range(400)
+        ]
+    )
+    assert (gave_up[:, 1:] == 0).all()
+    sd_of_mean = np.sqrt(10_000 * 0.2 * 0.8 / 400)
+    assert abs(gave_up[:, 0].mean() - 2_000) < 5 * sd_of_mean
+    assert 0.8 < gave_up[:, 0].var() / (10_000 * 0.2 * 0.8) < 1.2
+
+
 def test_admit_respects_room():
     admitted, away = displacement.admit(np.array([10, 5, 0]), np.array([4, 50, 3]))
     assert admitted.tolist() == [4, 5, 0] and away.tolist() == [6, 0, 0]

@@ -195,5 +195,8 @@ def serve_queue(
     """
     passed = np.where(is_open, np.minimum(queue, capacity_per_day), 0)
     waiting = queue - passed
-    gave_up = np.where(is_open, 0, rng.binomial(waiting, giveup_per_day))
+    gave_up = np.zeros_like(waiting)
+    closed = (~is_open & (waiting > 0)).nonzero()[0]
+    if closed.size:  # drawn only where someone waits at a closed point (rarely anyone)
+        gave_up[closed] = rng.binomial(waiting[closed], giveup_per_day)
     return passed, gave_up, waiting - gave_up
