@@ -139,6 +139,30 @@ def repeat_child(spec: dict, settings: Settings, label: str, done: int = 0) -> l
     return results
 
 
+def interleaved_children(
+    specs: dict[str, dict], settings: Settings, label: str
+) -> dict[str, list[dict]]:
+    """Repeat every spec ``settings.repeats`` times, one round over all specs per repeat.
+
+    The machine's speed drifts over minutes, so measuring the sizes of a scaling study one
+    after another would compare different moments; in rounds (each round in a rotated
+    order) a slow spell hits every size alike. A spec the scenario schema rejects on its
+    first run is not repeated.
+    """
+    keys = list(specs)
+    results: dict[str, list[dict]] = {key: [] for key in keys}
+    for i in range(settings.repeats):
+        shift = i % len(keys)
+        for key in keys[shift:] + keys[:shift]:
+            if results[key] and "ScenarioError" in results[key][0].get("error", ""):
+                continue
+            res = run_child(specs[key], settings)
+            shown = "error" if "error" in res else fmt_val(res.get("total_s"))
+            log(f"  {label} {key} repeat {i + 1}/{settings.repeats}: {shown}")
+            results[key].append(res)
+    return results
+
+
 def sim_versions(obj) -> set[str]:
     """Every ``sim_sha`` found anywhere in a (nested) raw result."""
     found: set[str] = set()
@@ -350,9 +374,13 @@ def case_scaling_cells(settings: Settings) -> CaseResult:
     header = ["cell km", "shape", "cells", "median", "min – max", "run phase", "µs/cell-day"]
     header += ["person-days/s", "peak MiB"]
     body, xs, ys, ys_run, raw = [], [], [], [], {}
+    specs = {
+        f"{km:g} km": {"kind": "run", "overrides": ["days=365", f"grid.cell_km={km:g}"]}
+        for km in CELL_SIZES_KM
+    }
+    measured = interleaved_children(specs, settings, "scaling_cells")
     for km in CELL_SIZES_KM:
-        spec = {"kind": "run", "overrides": ["days=365", f"grid.cell_km={km:g}"]}
-        results = repeat_child(spec, settings, f"scaling_cells {km:g} km")
+        results = measured[f"{km:g} km"]
         raw[f"{km:g}"] = results
         good = ok(results)
         if not good:
@@ -433,20 +461,17 @@ def _population_series(
     """Measure 365-day 2 km runs at each of ``POPULATIONS``; table rows, medians, raw."""
     body, medians, raw = [], {}, {}
     kind = "scaled" if scaled else "fixed"
+    specs = {}
     for pop in POPULATIONS:
         changes = people_scaled_overrides(pop) if scaled else [f"population.total={pop}"]
-        spec = {"kind": "run", "overrides": ["days=365", *changes]}
-        label = f"scaling_population ({kind} thresholds) {pop:,}"
-        first = run_child(spec, settings)
-        log(f"  {label} repeat 1/{settings.repeats}: {fmt_val(first.get('total_s', 'error'))}")
-        if "error" in first and "ScenarioError" in first["error"]:
+        specs[f"{pop:,}"] = {"kind": "run", "overrides": ["days=365", *changes]}
+    measured = interleaved_children(specs, settings, f"scaling_population ({kind} thresholds)")
+    for pop in POPULATIONS:
+        results = raw[str(pop)] = measured[f"{pop:,}"]
+        if "ScenarioError" in results[0].get("error", ""):
             # Rejected by validation: repeating it would not tell anything more.
-            log(f"  {label}: rejected by the scenario schema")
-            raw[str(pop)] = [first]
-            body.append([kind, f"{pop:,}", "rejected", first["error"][:120], "—", "—"])
+            body.append([kind, f"{pop:,}", "rejected", results[0]["error"][:120], "—", "—"])
             continue
-        results = [first, *repeat_child(spec, settings, label, done=1)]
-        raw[str(pop)] = results
         good = ok(results)
         if not good:
             body.append([kind, f"{pop:,}", "error", "; ".join(errors(results))[:120], "—", "—"])
