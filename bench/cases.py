@@ -48,8 +48,9 @@ SWEEP_RUNS_PER_MIN_TARGET = 200.0
 SWEEP_RSS_TARGET_MIB = 500.0
 
 CELL_SIZES_KM = (4.0, 3.0, 2.0, 1.5, 1.0)
-# Ten times fewer and ten times more people than the default, and the schema's maximum
-# (50M) to show whether the cost keeps growing once every cell is busy.
+# 0.3M and 30M are ten times fewer and ten times more people than the default (3M), 20M
+# lies between, and 50M is the schema's maximum: it shows whether the cost keeps growing
+# once every cell is busy.
 POPULATIONS = (300_000, 3_000_000, 20_000_000, 30_000_000, 50_000_000)
 
 
