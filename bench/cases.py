@@ -125,10 +125,10 @@ def run_child(spec: dict, settings: Settings) -> dict:
     return {"error": f"child exited {proc.returncode}: {tail[0][:300]}"}
 
 
-def repeat_child(spec: dict, settings: Settings, label: str, done: int = 0) -> list[dict]:
-    """Run ``settings.repeats - done`` fresh-process measurements (``done`` already made)."""
+def repeat_child(spec: dict, settings: Settings, label: str) -> list[dict]:
+    """Run ``settings.repeats`` fresh-process measurements of ``spec``, back to back."""
     results = []
-    for i in range(done, settings.repeats):
+    for i in range(settings.repeats):
         res = run_child(spec, settings)
         shown = res.get("total_s", res.get("build_s"))
         if "error" in res:
