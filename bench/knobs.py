@@ -15,12 +15,10 @@ Without ``--variant`` it compares the two routing settings that exist for speed:
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 
-from bench.cases import SCENARIO, child_env
+from bench import cases
 
 DEFAULT_VARIANTS = (
     "civilians.route_cell_km=4",
@@ -38,24 +36,18 @@ OUTCOMES = (
     "territory_government",
 )
 
-CHILD = """
-import json, sys, time
-from sim.model import EscalationModel
-from sim.world.loader import load_scenario
-model = EscalationModel(load_scenario(sys.argv[1], sys.argv[2:]))
-start = time.perf_counter()
-model.run()
-seconds = time.perf_counter() - start
-last = {k: v[-1] for k, v in model.timeseries().items()}
-print(json.dumps({"seconds": seconds, **last}))
-"""
 
+def run_one(overrides: list[str], settings: cases.Settings) -> dict:
+    """One 365-day run in a fresh process on one core: its run time and last day's outcomes.
 
-def run_one(overrides: list[str]) -> dict:
-    """One 365-day run in a fresh process on one core; its time and final outcomes."""
-    cmd = ["taskset", "-c", "0", sys.executable, "-c", CHILD, SCENARIO, *overrides]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=child_env(), check=True)
-    return json.loads(out.stdout)
+    Raises:
+        RuntimeError: The child process failed (its message is kept).
+    """
+    spec = {"kind": "run", "overrides": overrides, "outcomes": True}
+    result = cases.run_child(spec, settings)
+    if "error" in result:
+        raise RuntimeError(f"run with {' '.join(overrides)} failed: {result['error']}")
+    return {"seconds": result["run_s"], **result["outcomes"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,14 +57,21 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     variants = ["(scenario as is)", *(args.variant or DEFAULT_VARIANTS)]
     results: dict[str, list[dict]] = {v: [] for v in variants}
+    settings = cases.Settings(repeats=1, quick=False, sweep_runs=0, cpus=[0])
     for seed in range(args.seeds):
         for v in variants:
             extra = [] if v == "(scenario as is)" else v.split()
-            results[v].append(run_one(["days=365", "grid.cell_km=2", f"seed={seed}", *extra]))
-        print(f"seed {seed} done", file=sys.stderr, flush=True)
+            overrides = ["days=365", "grid.cell_km=2", f"seed={seed}", *extra]
+            try:
+                results[v].append(run_one(overrides, settings))
+            except RuntimeError as exc:
+                cases.log(f"bench.knobs: {exc}")
+                return 1
+        cases.log(f"seed {seed} done")
 
     base = results[variants[0]]
-    print(f"{SCENARIO}, 365 days, 2 km cells, seeds 0..{args.seeds - 1}; mean ± sd over seeds\n")
+    seeds = f"seeds 0..{args.seeds - 1}"
+    print(f"{cases.SCENARIO}, 365 days, 2 km cells, {seeds}; mean ± sd over seeds\n")
     print("| setting | run s | " + " | ".join(OUTCOMES) + " |")
     print("|---" * (len(OUTCOMES) + 2) + "|")
     for v in variants:

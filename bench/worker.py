@@ -100,6 +100,11 @@ def _model_facts(model) -> dict:
     }
 
 
+def final_outcomes(model) -> dict:
+    """The last day's value of every column of the model's time series (plain scalars)."""
+    return {key: values[-1] for key, values in model.timeseries().items()}
+
+
 def measure(spec: dict) -> dict:
     """One measurement, as described by ``spec`` (see :mod:`bench.cases`)."""
     pin_to_cpu(spec.get("cpu"))
@@ -132,6 +137,8 @@ def measure(spec: dict) -> dict:
         out["total_s"] = phases["build_s"] + out["run_s"]
         out.update(_model_facts(model))
         out["days_run"] = int(model.day)
+        if spec.get("outcomes"):
+            out["outcomes"] = final_outcomes(model)
     else:
         raise ValueError(f"unknown kind {spec['kind']!r}")
     out["peak_rss_mib"] = peak_rss_mib()
