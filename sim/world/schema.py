@@ -53,7 +53,12 @@ class GridConfig(_Section):
     """How Idlib is cut into square cells."""
 
     cell_km: float = Field(
-        2.0, ge=1.0, le=10.0, description="Cell side, km.", json_schema_extra=SETTING
+        2.0,
+        ge=1.0,
+        le=10.0,
+        description="Cell side, km. The rates were set on 2 km cells and some are per cell, "
+        "so outcomes change with the cell size: compare runs on the same grid.",
+        json_schema_extra=SETTING,
     )
 
 
