@@ -8,8 +8,11 @@ the run time and of the headline outcomes, and, per outcome, the difference of t
 means in units of its standard error: a setting that only trades speed should move the
 outcomes by no more than the seeds already do.
 
-Without ``--variant`` it compares the two routing settings that exist for speed:
-``civilians.route_cell_km`` (routing cell size) and ``civilians.route_refresh_days``.
+A variant's overrides are applied after ``days=365 grid.cell_km=2``, so a variant can
+also change the length of the run or the cell size. Without ``--variant`` it compares
+the two routing settings that exist for speed, ``civilians.route_cell_km`` (routing cell
+size) and ``civilians.route_refresh_days``, with the default routing cell size (4 km)
+as a control that must match the first row.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ OUTCOMES = (
 
 
 def run_one(overrides: list[str], settings: cases.Settings) -> dict:
-    """One 365-day run in a fresh process on one core: its run time and last day's outcomes.
+    """One run in a fresh process on one core: its run time and last day's outcomes.
 
     Raises:
         RuntimeError: The child process failed (its message is kept).
@@ -71,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 
     base = results[variants[0]]
     seeds = f"seeds 0..{args.seeds - 1}"
-    print(f"{cases.SCENARIO}, 365 days, 2 km cells, {seeds}; mean ± sd over seeds\n")
+    base_run = "365 days, 2 km cells (a variant's overrides come after these)"
+    print(f"{cases.SCENARIO}, {base_run}, {seeds}; mean ± sd over seeds\n")
     print("| setting | run s | " + " | ".join(OUTCOMES) + " |")
     print("|---" * (len(OUTCOMES) + 2) + "|")
     for v in variants:
