@@ -94,3 +94,18 @@ def test_knobs_runs_every_seed_under_every_setting_and_reports_the_shift(monkeyp
     # Deaths rise by 10 under the variant, with a seed-to-seed sd of 1: +12.2 se.
     assert deaths.startswith("111 ± 1") and "(+12.2 se)" in deaths
     assert "(+0.0 se)" in cells[2 + knobs.OUTCOMES.index("in_camps")]
+
+
+def test_a_run_spec_can_report_the_last_days_outcomes():
+    from bench import worker
+    from sim.model import EscalationModel
+    from sim.world.loader import load_scenario
+
+    overrides = ["days=4", "seed=3"]
+    spec = {"kind": "run", "scenario": cases.SCENARIO, "overrides": overrides, "outcomes": True}
+    reported = worker.measure(spec)["outcomes"]
+    model = EscalationModel(load_scenario(cases.SCENARIO, overrides))
+    model.run()
+    last_day = {key: values[-1] for key, values in model.timeseries().items()}
+    assert reported["day"] == 4
+    assert reported == last_day
