@@ -125,19 +125,21 @@ def run_child(spec: dict, settings: Settings) -> dict:
     return {"error": f"child exited {proc.returncode}: {tail[0][:300]}"}
 
 
+def _run_logged(spec: dict, settings: Settings, name: str, repeat: int) -> dict:
+    """:func:`run_child`, then one progress line with the seconds it measured."""
+    res = run_child(spec, settings)
+    shown = res.get("total_s", res.get("build_s"))
+    if "error" in res:
+        shown = "error"
+    elif shown is None and res.get("warm"):
+        shown = res["warm"][-1]["build_s"]
+    log(f"  {name} repeat {repeat + 1}/{settings.repeats}: {fmt_val(shown)}")
+    return res
+
+
 def repeat_child(spec: dict, settings: Settings, label: str) -> list[dict]:
     """Run ``settings.repeats`` fresh-process measurements of ``spec``, back to back."""
-    results = []
-    for i in range(settings.repeats):
-        res = run_child(spec, settings)
-        shown = res.get("total_s", res.get("build_s"))
-        if "error" in res:
-            shown = "error"
-        elif shown is None and res.get("warm"):
-            shown = res["warm"][-1]["build_s"]
-        log(f"  {label} repeat {i + 1}/{settings.repeats}: {fmt_val(shown)}")
-        results.append(res)
-    return results
+    return [_run_logged(spec, settings, label, i) for i in range(settings.repeats)]
 
 
 def interleaved_children(
@@ -163,10 +165,7 @@ def interleaved_children(
             if spec.get("seed_by_round"):
                 spec = {**spec, "overrides": [*spec["overrides"], f"seed={i + 1}"]}
                 del spec["seed_by_round"]
-            res = run_child(spec, settings)
-            shown = "error" if "error" in res else fmt_val(res.get("total_s"))
-            log(f"  {label} {key} repeat {i + 1}/{settings.repeats}: {shown}")
-            results[key].append(res)
+            results[key].append(_run_logged(spec, settings, f"{label} {key}", i))
     return results
 
 
