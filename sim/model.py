@@ -417,11 +417,15 @@ class EscalationModel(mesa.Model):
                 bomb.spread_matrices(self.geo.shape, spread_cells),
             )
         matrices = self._spread_matrices[1] if spread_cells > 0 else None
-        self.impact = effectiveness * bomb.spread_impact(placed, spread_cells, matrices)
+        self.impact = effectiveness * bomb.spread_impact(
+            placed, spread_cells, matrices, self.geo.cell_area_km2
+        )
         self.hazard[...] = bomb.update_hazard(
             self.hazard, self.impact, cfg.hazard_decay_per_day, 1.0
         )
-        cells, dead = bomb.deaths_per_cell(self.rng, people, self.impact, cfg.lethality_per_sortie)
+        cells, dead = bomb.deaths_per_cell(
+            self.rng, people, self.impact, cfg.lethal_area_km2_per_sortie
+        )
         if cells.size:
             home = self.residents.at_home.reshape(len(self.residents.tolerance), -1)
             shelter = self.displaced.sheltering.ravel()

@@ -75,12 +75,14 @@ class GovernmentForces(ArmedGroup):
         )
         defence = m.defence_on(cells)
         front_ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
-        p = combat.capture_probability(front_ratio, cfg.capture_rate_per_day)
+        rate = combat.cell_rate_per_day(cfg.advance_km_per_day, m.geo.cell_km)
+        p = combat.capture_probability(front_ratio, rate)
         captured = combat.draw_among(m.rng, p)
         m.change_control(cells[captured], GOVERNMENT, front_ratio[captured], "offensive")
         # Pockets only appear when control changes, and once found they all give up.
         if m.control_version != self._pockets_checked_version:
-            pockets = np.flatnonzero(combat.isolated_cells(m.control))
+            most = combat.pocket_cells(cfg.pocket_max_km2, m.geo.cell_area_km2)
+            pockets = np.flatnonzero(combat.isolated_cells(m.control, most))
             if pockets.size:
                 ratio = np.zeros(m.control.size)  # the local force ratio, logged
                 ratio[cells] = front_ratio
@@ -170,7 +172,8 @@ class RebelAlliance(mesa.Agent):
         defence = m.defensive_power() / max(int(np.count_nonzero(m.front_mask)), 1)
         attack_gov = m.government_forces.strength_fighters * max(intensity, 0.05) / hot.size
         local_ratio = defence / max(attack_gov, 1e-9)  # the same on every hot cell
-        p = combat.capture_probability(local_ratio, cfg.counterattack_rate_per_day)
+        rate = combat.cell_rate_per_day(cfg.counterattack_km_per_day, m.geo.cell_km)
+        p = combat.capture_probability(local_ratio, rate)
         retaken = hot[combat.draw_among(m.rng, np.full(hot.size, p * self.cooperation))]
         if retaken.size:
             owner_before = m.last_owner.ravel()[retaken]

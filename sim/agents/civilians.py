@@ -16,7 +16,7 @@ from mesa.discrete_space import FixedAgent
 from scipy import ndimage
 
 from sim.mechanisms import displacement as disp
-from sim.mechanisms.routing import RouteGraph
+from sim.mechanisms.routing import RouteGraph, cell_costs
 from sim.world.geography import GOVERNMENT, TURKEY
 
 if TYPE_CHECKING:
@@ -202,9 +202,13 @@ class DestinationTable:
         cfg = m.config.civilians
         control = m.control
         self.version += 1
-        cost = np.ones(control.shape)
-        cost[control == GOVERNMENT] = cfg.government_area_cost
-        cost[m.front_mask] = cfg.front_cost
+        cost = cell_costs(
+            control == GOVERNMENT,
+            m.front_mask,
+            cfg.government_area_cost,
+            cfg.front_crossing_km,
+            geo.cell_km,
+        )
         # Camps and towns that fell take nobody, so their routes are not needed until
         # they change hands again (which triggers another refresh).
         held = m.opposition_mask.ravel()[self.flat_cell]

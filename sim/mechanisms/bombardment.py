@@ -1,7 +1,8 @@
 """Bombardment: where the day's sorties land, the hazard they leave and the dead they cause.
 
 Pure functions over ``(rows, cols)`` arrays and a ``numpy.random.Generator``.
-Units: sorties are integer strike missions; hazard is sortie-equivalents with memory.
+Units: sorties are integer strike missions; impact is strike density (sortie-equivalents
+per km²) and hazard that density with memory, so that neither depends on the cell size.
 """
 
 from __future__ import annotations
@@ -154,25 +155,37 @@ def spread_impact(
     sorties: np.ndarray,
     spread_cells: float,
     matrices: tuple[np.ndarray, np.ndarray] | None = None,
+    cell_area_km2: float = 1.0,
 ) -> np.ndarray:
-    """Spread each strike's effect over nearby cells (Gaussian, mass-preserving).
+    """Spread each strike's effect over nearby cells (Gaussian, mass-preserving), per km².
 
     Args:
         sorties: Strikes per cell, ``(rows, cols)``.
         spread_cells: Standard deviation of the spread, in cells (0 = no spread).
         matrices: :func:`spread_matrices` for this shape and spread, if already made.
+        cell_area_km2: Area of one cell; the spread strikes are divided by it.
+
+    Returns:
+        Strike density, sortie-equivalents per km², ``(rows, cols)``: its sum times
+        ``cell_area_km2`` is the number of sorties, whatever the cell size.
     """
     impact = sorties.astype(float)
     if spread_cells > 0:
         rows_matrix, cols_matrix = matrices or spread_matrices(impact.shape, spread_cells)
         impact = rows_matrix @ impact @ cols_matrix.T
+    if cell_area_km2 != 1.0:
+        impact /= cell_area_km2
     return impact
 
 
 def update_hazard(
     hazard: np.ndarray, impact: np.ndarray, decay_per_day: float, effectiveness: float
 ) -> np.ndarray:
-    """Hazard after one day: old hazard decays, today's effective impact adds."""
+    """Hazard after one day: old hazard decays, today's effective impact adds.
+
+    ``hazard`` and ``impact`` share a unit (sortie-equivalents per km² from
+    :func:`spread_impact`); the result is in it too.
+    """
     return hazard * decay_per_day + effectiveness * impact
 
 
@@ -183,13 +196,16 @@ def deaths_per_cell(
 
     Each person dies with probability ``1 - exp(-lethality * impact)`` independently, so a
     cell's deaths are one binomial draw; :func:`share_without_replacement` then tells
-    which of its groups they belonged to (the same law as one draw per group).
+    which of its groups they belonged to (the same law as one draw per group). With
+    ``impact`` a density (sorties per km²) and ``lethality`` a lethal area (km² per
+    sortie), a sortie's expected dead are the people per km² it hits times its lethal
+    area, whatever the cell size.
 
     Args:
         rng: Random generator.
         people: People present per cell, ``(rows, cols)`` int.
-        impact: Effective strikes per cell, ``(rows, cols)``.
-        lethality: Deaths per person per unit of impact (a hazard rate).
+        impact: Effective strike density, sortie-equivalents per km², ``(rows, cols)``.
+        lethality: Lethal area of a sortie, km² (deaths per person per unit of impact).
 
     Returns:
         ``(cells, dead)``: flat indices of the cells with at least one death, and their

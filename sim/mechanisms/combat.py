@@ -6,6 +6,7 @@ Pure functions. Control codes are those of :mod:`sim.world.geography`.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from sim.mechanisms.stencils import box_sum_3x3, touches_4
 from sim.world.geography import GOVERNMENT, HTS, NLF
@@ -23,14 +24,34 @@ def exposed_government_cells(control: np.ndarray) -> np.ndarray:
     return (control == GOVERNMENT) & touches_4(opposition)
 
 
-def isolated_cells(control: np.ndarray) -> np.ndarray:
-    """Opposition cells with no opposition neighbour (8-neighbourhood) next to government ground.
+def isolated_cells(control: np.ndarray, max_cells: int = 1) -> np.ndarray:
+    """Cut-off pockets: small opposition areas next to government ground.
 
-    Such one-cell pockets are cut off and give up when the offensive reaches them.
+    A pocket is a group of opposition cells connected through their 8-neighbourhoods, of
+    at most ``max_cells`` cells, with a cell touching government ground
+    (4-neighbourhood). With ``max_cells=1``: opposition cells with no opposition
+    neighbour. Pockets give up when the offensive reaches them.
+
+    Returns:
+        bool ``(rows, cols)``, True on the cells of every pocket.
     """
     opposition = (control == HTS) | (control == NLF)
-    neighbours = box_sum_3x3(opposition.astype(np.int8)) - opposition
-    return opposition & (neighbours == 0) & touches_4(control == GOVERNMENT)
+    next_to_government = opposition & touches_4(control == GOVERNMENT)
+    if max_cells <= 1:
+        neighbours = box_sum_3x3(opposition.astype(np.int8)) - opposition
+        return next_to_government & (neighbours == 0)
+    labels, n = ndimage.label(opposition, structure=np.ones((3, 3), dtype=bool))
+    size = np.bincount(labels.ravel(), minlength=n + 1)
+    touching = np.zeros(n + 1, dtype=bool)
+    touching[labels[next_to_government]] = True
+    pocket = touching & (size <= max_cells)
+    pocket[0] = False  # label 0 is everything not held by the opposition
+    return pocket[labels]
+
+
+def pocket_cells(max_area_km2: float, cell_area_km2: float) -> int:
+    """Most cells a pocket of at most ``max_area_km2`` may have (at least one cell)."""
+    return max(1, int(max_area_km2 / cell_area_km2 + 1e-9))
 
 
 def axis_weights(distance_to_axes_km: list[np.ndarray], width_km: float) -> np.ndarray:
@@ -47,6 +68,16 @@ def capture_probability(ratio: np.ndarray, rate_per_day: float) -> np.ndarray:
     """
     r2 = np.square(ratio)
     return rate_per_day * r2 / (1.0 + r2)
+
+
+def cell_rate_per_day(advance_km_per_day: float, cell_km: float) -> float:
+    """Daily chance a front cell changes hands when the front moves ``advance_km_per_day``.
+
+    A front of length ``L`` km runs along about ``L / cell_km`` cells, each ``cell_km``
+    deep, so ground taken a day, ``L / cell_km * p * cell_km**2``, is ``L`` times the
+    advance whatever the cell size when ``p = advance / cell_km`` (at most one cell a day).
+    """
+    return min(1.0, advance_km_per_day / cell_km)
 
 
 def lanchester_losses(

@@ -111,6 +111,32 @@ class RouteGraph:
         return np.where(self.passable_fine[None, ...], dist, np.inf)
 
 
+def cell_costs(
+    government: np.ndarray,
+    front: np.ndarray,
+    government_area_cost: float,
+    front_crossing_km: float,
+    cell_km: float,
+) -> np.ndarray:
+    """Route cost multiplier per model cell (>= 1), ``(rows, cols)``.
+
+    Government-held ground costs ``government_area_cost`` per km. The front is one cell
+    deep whatever the cell size, so crossing it costs an extra ``front_crossing_km``
+    (its cells cost ``1 + front_crossing_km / cell_km`` per km) on any grid.
+
+    Args:
+        government: bool ``(rows, cols)``, government-held cells.
+        front: bool, front cells (they win over ``government`` where both are set).
+        government_area_cost: Multiplier through government-held cells.
+        front_crossing_km: Extra route length of crossing the front, km.
+        cell_km: Model cell side, km.
+    """
+    cost = np.ones(government.shape)
+    cost[government] = government_area_cost
+    cost[front] = 1.0 + front_crossing_km / cell_km
+    return cost
+
+
 def cost_distance_km(
     passable: np.ndarray,
     cell_cost: np.ndarray,

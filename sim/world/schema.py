@@ -56,8 +56,8 @@ class GridConfig(_Section):
         2.0,
         ge=1.0,
         le=10.0,
-        description="Cell side, km. The rates were set on 2 km cells and some are per cell, "
-        "so outcomes change with the cell size: compare runs on the same grid.",
+        description="Cell side, km. Rates are per km² or per km of front, so outcomes "
+        "agree across 1-3 km cells (docs/validation.md, 'Cell size'); finer cells cost more.",
         json_schema_extra=SETTING,
     )
 
@@ -445,12 +445,13 @@ class BombardmentConfig(_Section):
     front_band_km: float = Field(10.0, gt=0, description="Depth of the targeted front band.")
     spread_km: float = Field(2.0, ge=0, description="Spatial spread of a strike's effect.")
     hazard_decay_per_day: float = Field(0.8, ge=0, le=1, description="Hazard kept each day.")
-    lethality_per_sortie: float = Field(
-        3.0e-5,
+    lethal_area_km2_per_sortie: float = Field(
+        1.2e-4,
         ge=0,
-        le=0.01,
-        description="Chance a person in a struck cell dies, per sortie (estimate, tuned to "
-        "OHCHR's 1,089 civilian dead 29 Apr-29 Aug 2019).",
+        le=0.04,
+        description="Lethal area of a sortie, km²: its expected dead are this times the "
+        "people per km² where its effect falls (estimate, tuned on 2 km cells to OHCHR's "
+        "1,089 civilian dead 29 Apr-29 Aug 2019).",
     )
     deterrence_factor: float = Field(
         0.8, ge=0, le=1, description="Share of strikes avoided within the deterrence radius."
@@ -460,18 +461,36 @@ class BombardmentConfig(_Section):
 class CombatConfig(_Section):
     """Ground combat along the front."""
 
-    capture_rate_per_day: float = Field(
-        0.25, ge=0, le=1, description="Chance a front cell falls at overwhelming odds."
+    advance_km_per_day: float = Field(
+        0.5,
+        ge=0,
+        le=10,
+        description="Ground taken a day at overwhelming odds, km² per km of front (a front "
+        "cell falls with chance this / cell side, at most 1; estimate).",
     )
-    counterattack_rate_per_day: float = Field(
-        0.05, ge=0, le=1, description="Chance a just-lost cell is retaken at full cooperation."
+    counterattack_km_per_day: float = Field(
+        0.1,
+        ge=0,
+        le=10,
+        description="Ground retaken a day at full cooperation, km² per km of just-lost front "
+        "(a just-lost cell is retaken with chance this / cell side, at most 1; estimate).",
+    )
+    pocket_max_km2: float = Field(
+        9.0,
+        ge=0,
+        le=1_000,
+        description="Cut-off opposition pockets up to this area give up when the offensive "
+        "reaches them, km² (at least one cell; estimate).",
     )
     counterattack_window_days: int = Field(10, ge=0, description="Days a lost cell stays 'hot'.")
     attrition_per_day: float = Field(
         0.0005, ge=0, le=0.1, description="Lanchester attrition coefficient, per day."
     )
     bombardment_support: float = Field(
-        0.5, ge=0, description="Attack power added per sortie on the front."
+        2.0,
+        ge=0,
+        description="Attack power added per unit of strike density on a front cell "
+        "(sortie-equivalents per km²; estimate).",
     )
     replenish_per_day: float = Field(
         0.01, ge=0, le=1, description="Share of losses made good each day."
@@ -602,7 +621,12 @@ class CiviliansConfig(_Section):
         0.05, ge=0, le=1, description="Daily chance of leaving at very high risk."
     )
     memory_decay_per_day: float = Field(0.7, ge=0, le=1, description="Share of risk remembered.")
-    hazard_weight: float = Field(1.0, ge=0, description="Risk per unit of bombardment hazard.")
+    hazard_weight: float = Field(
+        4.0,
+        ge=0,
+        description="Risk per unit of bombardment hazard (sortie-equivalents per km², "
+        "decaying; estimate).",
+    )
     front_weight: float = Field(0.5, ge=0, description="Risk next to an active front.")
     front_scale_km: float = Field(5.0, gt=0, description="Decay length of front risk.")
     control_change_weight: float = Field(2.0, ge=0, description="Risk when control changes.")
@@ -640,7 +664,12 @@ class CiviliansConfig(_Section):
     government_area_cost: float = Field(
         8.0, ge=1, description="Route cost multiplier through government-held cells."
     )
-    front_cost: float = Field(3.0, ge=1, description="Route cost multiplier on front cells.")
+    front_crossing_km: float = Field(
+        4.0,
+        ge=0,
+        description="Extra route length of crossing the front line, km (front cells cost "
+        "1 + this / cell side per km; estimate).",
+    )
     route_refresh_days: int = Field(
         5,
         ge=1,

@@ -1,0 +1,186 @@
+"""Cell-size study: how a scenario's outcomes depend on ``grid.cell_km``.
+
+Runs one scenario at several cell sizes over replicate seeds and prints, per cell size,
+the mean over seeds (and the 10-90 % range) of each outcome on the last day, and its
+ratio to the reference cell size's mean. A simple serial or process-pool loop over the
+public model API; the sweep engine (``sim.experiments``) will take this over.
+
+Example::
+
+    python -m experiments.cell_size                       # default.yaml, 20 seeds
+    python -m experiments.cell_size --seeds 5 --cell-km 2 4 --workers 1
+    python -m experiments.cell_size scenarios/salami.yaml --days 180 --set seed=0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from sim.model import EscalationModel
+from sim.world.loader import ScenarioError, load_scenario
+
+#: Outcomes compared, with the tolerance item 1 of issue #15 sets on each (share of the
+#: reference cell size's mean).
+OUTCOMES = {
+    "displaced_cumulative": 0.10,
+    "in_camps": 0.10,
+    "territory_government": 0.10,
+    "exited_via_checkpoints": 0.10,
+    "civilian_deaths": 0.20,
+}
+DEFAULT_CELLS_KM = (1.0, 1.5, 2.0, 3.0)
+REFERENCE_CELL_KM = 2.0
+
+
+def run_once(
+    scenario: Path, cell_km: float, seed: int, days: int | None, changes: tuple[str, ...] = ()
+) -> dict[str, float]:
+    """Final-day outcomes of one run of ``scenario`` at ``cell_km`` and ``seed``.
+
+    ``changes`` are ``--set``-style ``key=value`` overrides applied to every run.
+    """
+    overrides = [*changes, f"grid.cell_km={cell_km}", f"seed={seed}"]
+    if days is not None:
+        overrides.append(f"days={days}")
+    model = EscalationModel(load_scenario(scenario, overrides))
+    model.run()
+    return {name: float(model.metrics[name]) for name in OUTCOMES}
+
+
+def _run_task(
+    task: tuple[Path, float, int, int | None, tuple[str, ...]],
+) -> tuple[float, int, dict[str, float]]:
+    scenario, cell_km, seed, days, changes = task
+    return cell_km, seed, run_once(scenario, cell_km, seed, days, changes)
+
+
+def study(
+    scenario: Path,
+    cells_km: list[float],
+    seeds: list[int],
+    days: int | None = None,
+    workers: int = 1,
+    progress: bool = True,
+    changes: tuple[str, ...] = (),
+) -> dict[float, dict[str, np.ndarray]]:
+    """Run every (cell size, seed) pair, with ``changes`` (``key=value``) applied to each.
+
+    Returns:
+        ``{cell_km: {outcome: values over seeds, (n_seeds,)}}``, seeds in the given order.
+    """
+    tasks = [(scenario, c, s, days, changes) for c in cells_km for s in seeds]
+    got: dict[tuple[float, int], dict[str, float]] = {}
+    bar = tqdm(total=len(tasks), desc="runs", unit="run", disable=not progress)
+    if workers <= 1:
+        for task in tasks:
+            cell_km, seed, out = _run_task(task)
+            got[cell_km, seed] = out
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for cell_km, seed, out in pool.map(_run_task, tasks):
+                got[cell_km, seed] = out
+                bar.update()
+    bar.close()
+    return {
+        c: {name: np.array([got[c, s][name] for s in seeds]) for name in OUTCOMES} for c in cells_km
+    }
+
+
+def table(results: dict[float, dict[str, np.ndarray]], reference_km: float) -> str:
+    """A Markdown table: per cell size and outcome, mean [10-90 %] and ratio to the reference."""
+    ref = results[reference_km]
+    head = "| `grid.cell_km` | " + " | ".join(f"`{n}`" for n in OUTCOMES) + " |"
+    rule = "|---" * (len(OUTCOMES) + 1) + "|"
+    lines = [head, rule]
+    for cell_km in sorted(results):
+        cells = [f"{cell_km:g}" + (" (ref.)" if cell_km == reference_km else "")]
+        for name, tol in OUTCOMES.items():
+            values = results[cell_km][name]
+            mean = float(values.mean())
+            lo, hi = np.quantile(values, [0.1, 0.9])
+            ref_mean = float(ref[name].mean())
+            ratio = mean / ref_mean if ref_mean else float("nan")
+            ok = abs(ratio - 1) <= tol if ref_mean else mean == 0
+            fmt = "{:.3f}" if name.startswith("territory") else "{:,.0f}"
+            mark = "" if ok else " ✗"
+            cells.append(
+                f"{fmt.format(mean)} [{fmt.format(lo)}–{fmt.format(hi)}] ×{ratio:.2f}{mark}"
+            )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def worst_deviation(results: dict[float, dict[str, np.ndarray]], reference_km: float) -> float:
+    """Largest ``|mean / reference mean - 1| / tolerance`` over cell sizes and outcomes."""
+    ref = results[reference_km]
+    worst = 0.0
+    for values in results.values():
+        for name, tol in OUTCOMES.items():
+            ref_mean = float(ref[name].mean())
+            if ref_mean:
+                worst = max(worst, abs(float(values[name].mean()) / ref_mean - 1) / tol)
+    return worst
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.cell_size",
+        description="Run a scenario at several cell sizes over replicate seeds and print the "
+        "mean of each outcome on the last day, its 10-90 %% range over seeds and its ratio "
+        "to the reference cell size (✗ marks a ratio outside the tolerance: 10 %%, or 20 %% "
+        "for civilian deaths).",
+    )
+    parser.add_argument(
+        "scenario", nargs="?", type=Path, default=Path("scenarios/default.yaml"), help="YAML file"
+    )
+    parser.add_argument(
+        "--cell-km", type=float, nargs="+", default=list(DEFAULT_CELLS_KM), help="cell sizes"
+    )
+    parser.add_argument("--seeds", type=int, default=20, help="seeds 0..N-1 (default 20)")
+    parser.add_argument("--days", type=int, help="days to run (default: the scenario's)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--reference-km", type=float, default=REFERENCE_CELL_KM, help="reference cell size"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key in every run (as in idlib-sim run); repeatable",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    cells = sorted(set(args.cell_km) | {args.reference_km})
+    try:
+        load_scenario(args.scenario, [*args.overrides, f"grid.cell_km={cells[0]}"])
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    seeds = list(range(args.seeds))
+    changes = tuple(args.overrides)
+    results = study(args.scenario, cells, seeds, args.days, args.workers, not args.quiet, changes)
+    wall = time.perf_counter() - start
+    print(
+        f"{args.scenario}{''.join(' --set ' + c for c in changes)}, seeds 0-{args.seeds - 1}, "
+        f"{'all' if args.days is None else args.days} days; last-day mean [10-90 %] ×ratio "
+        f"to {args.reference_km:g} km ({wall:.0f} s, {args.workers} workers)\n"
+    )
+    print(table(results, args.reference_km))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
