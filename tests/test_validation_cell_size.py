@@ -1,0 +1,149 @@
+"""Outcomes do not depend on the cell size: rates per km² and per km of front (issue #15).
+
+Mechanism tests put the same physical situation on grids of 1, 1.5, 2 and 3 km and
+check that what happens per km² or per km of front is the same, against figures worked
+out by hand. One short model run compares two cell sizes with a loose bound that the
+per-cell rates of the past (deaths and displacement about halved from 3 to 1.5 km)
+fail; the full study is ``python -m experiments.cell_size`` (docs/validation.md).
+"""
+
+import numpy as np
+import pytest
+from conftest import DEFAULT
+
+from experiments.cell_size import OUTCOMES, study, table
+from sim.mechanisms import bombardment, combat, routing
+from sim.world.geography import GOVERNMENT, HTS, NLF
+
+CELLS_KM = (1.0, 1.5, 2.0, 3.0)
+SIDE_KM = 60.0  # every test world is a 60 km square
+
+
+def _grid(cell_km: float) -> int:
+    return round(SIDE_KM / cell_km)
+
+
+@pytest.mark.parametrize("cell_km", CELLS_KM)
+def test_strike_density_holds_one_sortie_per_sortie_whatever_the_cell(cell_km):
+    n = _grid(cell_km)
+    sorties = np.zeros((n, n), dtype=np.int64)
+    sorties[n // 2, n // 2] = 3
+    sorties[n // 3, n // 2] = 2
+    spread_cells = 2.0 / cell_km  # 2 km, well inside the grid
+    density = bombardment.spread_impact(sorties, spread_cells, cell_area_km2=cell_km**2)
+    assert density.sum() * cell_km**2 == pytest.approx(5.0, rel=1e-9)
+    # The peak density (sorties per km²) of a 2 km Gaussian does not follow the cell:
+    # 3 sorties / (2 pi 2²) = 0.119 per km² at the centre, less once averaged over a cell.
+    assert 0.08 <= density[n // 2, n // 2] <= 0.125
+
+
+@pytest.mark.parametrize("cell_km", CELLS_KM)
+def test_dead_per_sortie_are_people_per_km2_times_lethal_area(cell_km):
+    # Uniform density d people per km²; one sortie kills d x lethal area on average,
+    # whatever the cell size (per-cell lethality made it grow with the cell area).
+    n = _grid(cell_km)
+    per_km2 = 1_000_000
+    people = np.full((n, n), round(per_km2 * cell_km**2), dtype=np.int64)
+    sorties = np.zeros((n, n), dtype=np.int64)
+    sorties[n // 2, n // 2] = 4
+    density = bombardment.spread_impact(sorties, 2.0 / cell_km, cell_area_km2=cell_km**2)
+    lethal_area_km2 = 0.01
+    rng = np.random.default_rng(7)
+    _, dead = bombardment.deaths_per_cell(rng, people, density, lethal_area_km2)
+    expected = 4 * per_km2 * lethal_area_km2  # 40,000, binomial sd about 200
+    assert dead.sum() == pytest.approx(expected, rel=0.02)
+
+
+def _half_and_half(cell_km: float) -> np.ndarray:
+    """Government holds the western half of a 60 km square, HTS the east."""
+    n = _grid(cell_km)
+    control = np.full((n, n), HTS, dtype=np.int8)
+    control[:, : n // 2] = GOVERNMENT
+    return control
+
+
+@pytest.mark.parametrize("cell_km", CELLS_KM)
+def test_front_advances_the_same_km_a_day_whatever_the_cell(cell_km):
+    # A straight 60 km front at overwhelming odds: 0.5 km a day takes 30 km² a day.
+    control = _half_and_half(cell_km)
+    front = np.flatnonzero(combat.front_cells(control))
+    assert front.size == _grid(cell_km)
+    rate = combat.cell_rate_per_day(0.5, cell_km)
+    p = combat.capture_probability(np.full(front.size, 1e6), rate)
+    rng = np.random.default_rng(3)
+    days = 400
+    taken = sum(combat.draw_among(rng, p).size for _ in range(days))
+    km2_per_day = taken * cell_km**2 / days
+    assert km2_per_day == pytest.approx(0.5 * SIDE_KM, rel=0.08)
+
+
+def test_the_daily_chance_is_capped_at_one_cell_a_day():
+    assert combat.cell_rate_per_day(0.5, 2.0) == pytest.approx(0.25)
+    assert combat.cell_rate_per_day(5.0, 2.0) == 1.0
+    assert combat.cell_rate_per_day(0.0, 1.0) == 0.0
+
+
+@pytest.mark.parametrize("cell_km", [1.0, 2.0])
+def test_a_pocket_is_an_area_not_a_cell(cell_km):
+    # A 4 km² pocket gives up under a 9 km² limit on both grids (4 cells or 1); a 16 km²
+    # one does not.
+    n = round(20 / cell_km)
+    control = np.full((n, n), GOVERNMENT, dtype=np.int8)
+    control[:, -2:] = NLF  # the main opposition area, far away
+    k = round(2 / cell_km)
+    control[2 : 2 + k, 2 : 2 + k] = HTS  # 2 x 2 km
+    k = round(4 / cell_km)
+    control[10 : 10 + k, 2 : 2 + k] = HTS  # 4 x 4 km
+    most = combat.pocket_cells(9.0, cell_km**2)
+    pockets = combat.isolated_cells(control, most)
+    assert pockets[2 : 2 + round(2 / cell_km), 2 : 2 + round(2 / cell_km)].all()
+    assert not pockets[10:, :].any()
+    assert not pockets[:, -2:].any()
+    assert pockets.sum() * cell_km**2 == pytest.approx(4.0)
+
+
+def test_pocket_cells_is_at_least_one():
+    assert combat.pocket_cells(9.0, 9.0) == 1
+    assert combat.pocket_cells(9.0, 16.0) == 1
+    assert combat.pocket_cells(9.0, 1.0) == 9
+    assert combat.pocket_cells(9.0, 2.25) == 4
+
+
+@pytest.mark.parametrize("cell_km", CELLS_KM)
+def test_crossing_the_front_adds_the_same_km_whatever_the_cell(cell_km):
+    control = _half_and_half(cell_km)
+    front = combat.front_cells(control)
+    n = control.shape[0]
+    passable = np.ones(control.shape, dtype=bool)
+    row = n // 2
+
+    def route_km(crossing_km: float) -> float:
+        cost = routing.cell_costs(control == GOVERNMENT, front, 1.0, crossing_km, cell_km)
+        km = routing.cost_distance_km(passable, cost, cell_km, [(row, 0)])
+        return float(km[0, row, -1])
+
+    assert route_km(4.0) - route_km(0.0) == pytest.approx(4.0, abs=1e-9)
+
+
+def test_government_ground_costs_more_and_the_front_wins_over_it():
+    government = np.array([[True, True, False]])
+    front = np.array([[False, True, False]])
+    cost = routing.cell_costs(government, front, 8.0, 4.0, 2.0)
+    assert cost.tolist() == [[8.0, 3.0, 1.0]]
+
+
+def test_the_default_scenario_tells_one_story_on_1_5_and_3_km_cells():
+    # Three seeds, 120 days: with per-cell rates deaths were 0.39x and displacement 0.53x
+    # on 1.5 km cells what they were on 3 km cells.
+    results = study(DEFAULT, [1.5, 3.0], [0, 1, 2], days=120, progress=False)
+    fine, coarse = results[1.5], results[3.0]
+    bounds = {
+        "displaced_cumulative": 0.15,
+        "in_camps": 0.15,
+        "territory_government": 0.15,
+        "civilian_deaths": 0.35,
+    }
+    for name, bound in bounds.items():
+        ratio = fine[name].mean() / coarse[name].mean()
+        assert abs(ratio - 1) <= bound, (name, ratio, table(results, 3.0))
+    assert set(fine) == set(OUTCOMES)
