@@ -27,7 +27,7 @@ from sim.agents.civilians import (
 from sim.agents.states import Russia, Signals, SyrianGovernment, Turkey
 from sim.mechanisms import bombardment as bomb
 from sim.mechanisms import displacement as disp
-from sim.mechanisms.combat import exposed_government_cells, front_cells
+from sim.mechanisms.combat import captured_cells, exposed_government_cells, front_cells
 from sim.world.geography import (
     CONTROL_NAMES,
     GOVERNMENT,
@@ -40,7 +40,7 @@ from sim.world.geography import (
 )
 from sim.world.layers import attach_layer, build_grid
 from sim.world.loader import apply_changes
-from sim.world.schema import Scenario
+from sim.world.schema import Capture, Scenario
 
 #: Columns of ``timeseries.csv``, in order. The first 18 are the DESIGN.md contract.
 TIMESERIES_COLUMNS = (
@@ -334,9 +334,12 @@ class EscalationModel(mesa.Model):
 
     def _apply_scripted_events(self) -> None:
         for event in self._scripted.get(self.day, ()):
-            self.config = apply_changes(self.config, event.set)
-            changes = ", ".join(f"{k} = {v!r}" for k, v in event.set.items())
-            self.log_event("scenario", "scripted", changes, event.note or "scripted event")
+            if event.set:
+                self.config = apply_changes(self.config, event.set)
+                changes = ", ".join(f"{k} = {v!r}" for k, v in event.set.items())
+                self.log_event("scenario", "scripted", changes, event.note or "scripted event")
+            if event.capture is not None:
+                self._scripted_capture(event.capture, event.note)
         for state in (self.turkey, self.russia, self.government):
             forced = state.config.forced_rung
             if forced is not None and forced != state.rung:
@@ -349,6 +352,15 @@ class EscalationModel(mesa.Model):
                     f"{old} -> {state.rung_name}: {state.config.ladder[state.rung].description}",
                     "the scenario forces this rung",
                 )
+
+    def _scripted_capture(self, capture: Capture, note: str) -> None:
+        """Hand the ground around a named place to the captor (a scripted event)."""
+        town = next(t for t in self.geo.towns if t.name == capture.place)
+        owner = {"government": GOVERNMENT, "hts": HTS, "nlf": NLF}[capture.by]
+        distance = self.geo.distance_km(town.lat, town.lon)
+        cells = captured_cells(self.control, distance, capture.radius_km, owner)
+        how = f"scripted capture of {capture.place} ({note or 'scenario event'})"
+        self.change_control(cells, owner, np.zeros(cells.size), how)
 
     def _signals(self) -> Signals:
         t = self.config.turkey

@@ -54,6 +54,25 @@ def pocket_cells(max_area_km2: float, cell_area_km2: float) -> int:
     return max(1, int(max_area_km2 / cell_area_km2 + 1e-9))
 
 
+def captured_cells(
+    control: np.ndarray, distance_km: np.ndarray, radius_km: float, new_owner: int
+) -> np.ndarray:
+    """Cells a scripted capture hands to ``new_owner``: flat indices, ascending.
+
+    Args:
+        control: Control codes, ``(rows, cols)``.
+        distance_km: Distance from each cell centre to the captured place, km.
+        radius_km: Cells whose centre lies within this distance change hands.
+        new_owner: Control code of the captor (government, HTS or NLF).
+
+    Returns:
+        The cells within the radius held by the government, HTS or the NLF other than
+        ``new_owner`` (Turkish-held ground never changes hands this way).
+    """
+    contested = (control == GOVERNMENT) | (control == HTS) | (control == NLF)
+    return np.flatnonzero(contested & (control != new_owner) & (distance_km <= radius_km))
+
+
 def axis_weights(distance_to_axes_km: list[np.ndarray], width_km: float) -> np.ndarray:
     """Relative attack effort per cell: sum over axes of ``exp(-distance / width)``."""
     if not distance_to_axes_km:

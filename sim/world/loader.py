@@ -300,6 +300,20 @@ def _problems_from(
     return problems
 
 
+def _check_capture(place: str, i: int, lines: dict[KeyPath, Origin], file: str) -> list[Problem]:
+    """A captured place must be a town of the shipped map data."""
+    from sim.world.geography import load_map_data
+
+    names = [town[0] for town in load_map_data().towns]
+    if place in names:
+        return []
+    key: KeyPath = ("events", i, "capture", "place")
+    message = f"unknown place '{place}'"
+    close = difflib.get_close_matches(place, names, n=1)
+    message += f"; did you mean '{close[0]}'?" if close else " (towns of places.csv)"
+    return [Problem(*_origin(lines, key, file), format_key(key), message)]
+
+
 def _check_events(scenario: Scenario, lines: dict[KeyPath, Origin], file: str) -> list[Problem]:
     """Check that each scripted event is in the run and sets known, changeable keys."""
     problems: list[Problem] = []
@@ -313,6 +327,8 @@ def _check_events(scenario: Scenario, lines: dict[KeyPath, Origin], file: str) -
                     *where, f"events[{i}]", f"day {day} is outside the run (0..{scenario.days})"
                 )
             )
+        if event.capture is not None:
+            problems.extend(_check_capture(event.capture.place, i, lines, file))
         for key_text, value in event.set.items():
             prefix: KeyPath = ("events", i, "set", key_text)
             where = _origin(lines, prefix, file)

@@ -687,6 +687,24 @@ class CiviliansConfig(_Section):
     )
 
 
+class Capture(_Section):
+    """Ground that changes hands on an event's day, whatever the fighting would do."""
+
+    place: str = Field(
+        description="A town or city of scenarios/data/places.csv, by name.",
+        json_schema_extra=SETTING,
+    )
+    radius_km: float = Field(
+        gt=0,
+        le=50,
+        description="Cells whose centre lies within this distance of the place change hands.",
+        json_schema_extra=SETTING,
+    )
+    by: Literal["government", "hts", "nlf"] = Field(
+        "government", description="Who takes the ground.", json_schema_extra=SETTING
+    )
+
+
 class ScriptedEvent(_Section):
     """A scenario change on a given day, for history and teaching."""
 
@@ -701,6 +719,12 @@ class ScriptedEvent(_Section):
         description="Dotted keys and their new values.",
         json_schema_extra=SETTING,
     )
+    capture: Capture | None = Field(
+        None,
+        description="Ground that changes hands that day: `{place, radius_km, by}` (a dated "
+        "input of a conflict-driven history run).",
+        json_schema_extra=SETTING,
+    )
     note: str = Field(
         "", description="Why, in words (goes into events.csv).", json_schema_extra=SETTING
     )
@@ -709,8 +733,8 @@ class ScriptedEvent(_Section):
     def _one_when(self) -> ScriptedEvent:
         if (self.day is None) == (self.date is None):
             raise ValueError("give exactly one of `day` or `date`")
-        if not self.set:
-            raise ValueError("`set` must name at least one key")
+        if not self.set and self.capture is None:
+            raise ValueError("`set` must name at least one key, or give a `capture`")
         return self
 
 
