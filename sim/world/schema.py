@@ -465,15 +465,16 @@ class CombatConfig(_Section):
         0.5,
         ge=0,
         le=10,
-        description="Ground taken a day at overwhelming odds, km² per km of front (a front "
-        "cell falls with chance this / cell side, at most 1; estimate).",
+        description="How far the front moves a day at overwhelming odds, km (km² taken per "
+        "km of front; a front cell falls with chance this / cell side, at most 1; estimate).",
     )
     counterattack_km_per_day: float = Field(
         0.1,
         ge=0,
         le=10,
-        description="Ground retaken a day at full cooperation, km² per km of just-lost front "
-        "(a just-lost cell is retaken with chance this / cell side, at most 1; estimate).",
+        description="How far rebels push back a day at full cooperation, km (km² retaken per "
+        "km of just-lost front; a just-lost cell is retaken with chance this / cell side, at "
+        "most 1; estimate).",
     )
     pocket_max_km2: float = Field(
         9.0,
