@@ -13,7 +13,6 @@ from collections import defaultdict
 import mesa
 import numpy as np
 from mesa.agentset import AgentSet
-from scipy import ndimage
 
 from sim.agents.armed_groups import GovernmentForces, RebelAlliance, RebelGroup
 from sim.agents.civilians import (
@@ -27,13 +26,10 @@ from sim.agents.civilians import (
 from sim.agents.states import Russia, Signals, SyrianGovernment, Turkey
 from sim.mechanisms import bombardment as bomb
 from sim.mechanisms import displacement as disp
-from sim.mechanisms.combat import exposed_government_cells, front_cells
 from sim.world.geography import (
-    CONTROL_NAMES,
     GOVERNMENT,
     HTS,
     NLF,
-    TURKEY,
     Geography,
     allocate_integers,
     build_geography,
@@ -41,6 +37,7 @@ from sim.world.geography import (
 from sim.world.layers import attach_layer, build_grid
 from sim.world.loader import apply_changes
 from sim.world.schema import Scenario
+from sim.world.territory import Territory
 
 #: Columns of ``timeseries.csv``, in order. The first 18 are the DESIGN.md contract.
 TIMESERIES_COLUMNS = (
@@ -118,19 +115,11 @@ class EscalationModel(mesa.Model):
         self.day = 0
         self.events: list[tuple[int, str, str, str, str, str]] = []
         self.grid = build_grid(self.geo.shape, self.random)
-        self.control = attach_layer(self.grid, "control", self.geo.control0)
+        self.territory = Territory(self.grid, self.geo, config.days, self.log_event)
+        self.control = self.territory.control
         self.hazard = attach_layer(self.grid, "hazard", np.zeros(self.geo.shape))
         self.risk = attach_layer(self.grid, "risk", np.zeros(self.geo.shape))
-        self.captured_day = np.full(self.geo.shape, -(10**6), dtype=np.int64)
-        self.last_owner = self.geo.control0.copy()
         self.population_home_start = self.geo.population0
-        self.control_version = 0  # counts changes of control
-        self.last_control_change_day = -(10**6)
-        self._derived: dict[str, tuple[int, np.ndarray]] = {}
-        # Changes of government ground since the distance to it was last computed.
-        self._government_gained: list[np.ndarray] = []
-        self._government_lost = False
-        self._nearness: tuple[tuple, np.ndarray | None] = ((), None)
         self.sorties_today = 0
         self.impact = np.zeros(self.geo.shape)
         self._targets: tuple[tuple, bomb.GroundTargets | None] = ((), None)
@@ -192,11 +181,8 @@ class EscalationModel(mesa.Model):
         self.civilian_deaths = 0
         self.displaced_cumulative = 0
         self.displacement_movements = 0
-        self._routes_stale = False
-        self._routes_day = 0
 
         days = config.days + 1
-        self._opposition_cells = np.zeros(days, dtype=np.int64)
         self._turkish_dead = np.zeros(days)
         self._government_losses = np.zeros(days)
         self._record_history()
@@ -204,7 +190,6 @@ class EscalationModel(mesa.Model):
             cp.update_status()
 
         self.metrics: dict[str, float | int | str] = {}
-        self._governorate_cells = np.flatnonzero(self.geo.in_governorate)
         self._border_zone: tuple[float, np.ndarray] = (-1.0, np.zeros(0, dtype=np.int64))
         self.camp_rows: list[tuple[int, str, int, int]] = []
         self.checkpoint_rows: list[tuple[int, str, int, int, int, int]] = []
@@ -260,49 +245,8 @@ class EscalationModel(mesa.Model):
                 out[mine] = group.strength_fighters * group.power_multiplier() / n
         return out
 
-    def change_control(
-        self, cells: np.ndarray, new_owner: int, ratio: np.ndarray, how: str
-    ) -> None:
-        """Hand ``cells`` (flat indices) to ``new_owner``; log one event per previous owner.
-
-        Args:
-            cells: Flat cell indices, ascending, ``(k,)``.
-            new_owner: Control code of the new owner.
-            ratio: The local force ratio on each of ``cells`` (logged), ``(k,)``.
-            how: What happened, for the log.
-        """
-        if cells.size == 0:
-            return
-        control = self.control.ravel()
-        owners = control[cells]
-        if new_owner == GOVERNMENT:
-            self._government_gained.append(cells)
-        elif (owners == GOVERNMENT).any():
-            self._government_lost = True
-        for old in (GOVERNMENT, HTS, NLF):
-            lost = owners == old
-            n = int(np.count_nonzero(lost))
-            if not n or old == new_owner:
-                continue
-            rows, cols = np.divmod(cells[lost], self.geo.shape[1])
-            near = self.geo.nearest_town(rows, cols)
-            km2 = n * self.geo.cell_area_km2
-            self.log_event(
-                CONTROL_NAMES[new_owner],
-                "control_change",
-                f"took {km2:,.0f} km² from {CONTROL_NAMES[old]} near {near}",
-                f"{how}: local force ratio {float(np.mean(ratio[lost])):.2f}, "
-                f"rebel cooperation {self.alliance.cooperation:.2f}",
-            )
-        self.last_owner.ravel()[cells] = owners
-        self.captured_day.ravel()[cells] = self.day
-        control[cells] = new_owner
-        self.control_version += 1
-        self.last_control_change_day = self.day
-        self._routes_stale = True
-
     def _record_history(self) -> None:
-        self._opposition_cells[self.day] = int(self.opposition_mask.sum())
+        self.territory.record(self.day)
         self._turkish_dead[self.day] = self.turkish_soldiers_killed
         self._government_losses[self.day] = self.government_forces.losses_fighters
 
@@ -310,12 +254,6 @@ class EscalationModel(mesa.Model):
         """Increase of a cumulative series over the last ``days`` (up to yesterday)."""
         now = self.day - 1
         return float(series[now] - series[max(now - days, 0)])
-
-    def ground_lost_km2(self, days: int) -> float:
-        """Net opposition ground lost over the last ``days`` (up to yesterday), km²."""
-        now = self.day - 1
-        lost = self._opposition_cells[max(now - days, 0)] - self._opposition_cells[now]
-        return max(0.0, float(lost)) * self.geo.cell_area_km2
 
     # -------------------------------------------------------------------- step
     def step(self) -> None:
@@ -355,12 +293,12 @@ class EscalationModel(mesa.Model):
         g = self.config.government
         return Signals(
             border_displaced_people=int(self.metrics["border_displaced_people"]),
-            opposition_ground_lost_km2=self.ground_lost_km2(t.window_days),
+            opposition_ground_lost_km2=self.territory.ground_lost_km2(t.window_days, self.day),
             turkish_casualties_window=self._window(self._turkish_dead, t.window_days),
             government_losses_window=self._window(self._government_losses, g.window_days),
             turkey_rung_share=self.turkey.rung_share,
             russia_rung_share=self.russia.rung_share,
-            hts_holds_ground=bool(self._derived_field("held")[HTS] > 0),
+            hts_holds_ground=bool(self.territory.cells_held[HTS] > 0),
             ceasefire=self.ceasefire_active,
         )
 
@@ -460,94 +398,18 @@ class EscalationModel(mesa.Model):
             radius = turkey_fx.deterrence_radius_km
         w = cfg.target_weights
         weights = (w.front, w.towns, w.roads)
-        key = (self.control_version, cfg.front_band_km, weights, radius, cfg.deterrence_factor)
+        key = (self.territory.version, cfg.front_band_km, weights, radius, cfg.deterrence_factor)
         if self._targets[0] != key:
-            targetable = self.opposition_mask
-            front_band = targetable & (self.distance_to_government_km <= cfg.front_band_km)
+            targetable = self.territory.opposition_mask
+            front_band = targetable & (
+                self.territory.distance_to_government_km <= cfg.front_band_km
+            )
             deterrence = self.op_distance_km <= radius if radius > 0 else None
             ground = bomb.ground_targets(
                 targetable, front_band, self.geo.roads, weights, deterrence, cfg.deterrence_factor
             )
             self._targets = (key, ground)
         return self._targets[1]
-
-    # Fields derived from control, each recomputed on first use after control changed (a
-    # day of fighting can change control several times before anyone reads them).
-    @property
-    def opposition_mask(self) -> np.ndarray:
-        """Cells held by HTS or the NLF: bool ``(rows, cols)``."""
-        return self._derived_field("opposition")
-
-    @property
-    def front_mask(self) -> np.ndarray:
-        """Opposition cells touching government ground: bool ``(rows, cols)``."""
-        return self._derived_field("front")
-
-    @property
-    def exposed_government_mask(self) -> np.ndarray:
-        """Government cells touching opposition ground: bool ``(rows, cols)``."""
-        return self._derived_field("exposed")
-
-    @property
-    def distance_to_government_km(self) -> np.ndarray:
-        """Straight-line distance to government ground, km: float ``(rows, cols)``."""
-        return self._derived_field("distance")
-
-    def _front_nearness(self, scale_km: float) -> np.ndarray:
-        """``exp(-distance to government ground / scale)``, kept while control holds."""
-        key = (self.control_version, scale_km)
-        if self._nearness[0] != key:
-            self._nearness = (key, np.exp(-self.distance_to_government_km / scale_km))
-        return self._nearness[1]
-
-    def _derived_field(self, name: str) -> np.ndarray:
-        """A field that only control determines, kept until control changes.
-
-        ``opposition``, ``front``, ``exposed`` (masks), ``distance`` (km to government
-        ground), ``held`` and ``held_in_governorate`` (cells per control code).
-        """
-        cached = self._derived.get(name)
-        if cached is not None and cached[0] == self.control_version:
-            return cached[1]
-        control = self.control
-        if name == "opposition":
-            value = (control == HTS) | (control == NLF)
-        elif name == "front":
-            value = front_cells(control)
-        elif name == "exposed":
-            value = exposed_government_cells(control)
-        elif name == "held":  # cells per control code
-            value = np.bincount(control.ravel(), minlength=TURKEY + 1)
-        elif name == "held_in_governorate":
-            value = np.bincount(control.ravel()[self._governorate_cells], minlength=TURKEY + 1)
-        elif name == "distance":
-            value = self._distance_to_government(None if cached is None else cached[1])
-        else:
-            raise KeyError(name)
-        self._derived[name] = (self.control_version, value)
-        return value
-
-    def _distance_to_government(self, previous: np.ndarray | None) -> np.ndarray:
-        """Distance to government ground, km; updated from ``previous`` when it only grew.
-
-        New government cells can only bring it closer, so the old field is lowered to the
-        distance from the few new cells (the same numbers as a full transform); a full
-        Euclidean distance transform is run otherwise.
-        """
-        gained = self._government_gained
-        lost = self._government_lost
-        self._government_gained, self._government_lost = [], False
-        n_gained = sum(cells.size for cells in gained)
-        if previous is None or lost or n_gained > 64:
-            return ndimage.distance_transform_edt(self.control != GOVERNMENT) * self.geo.cell_km
-        if n_gained == 0:
-            return previous
-        n_rows, n_cols = self.control.shape
-        rows, cols = np.divmod(np.concatenate(gained), n_cols)
-        squared = (np.arange(n_rows)[None, :, None] - rows[:, None, None]) ** 2 + (
-            np.arange(n_cols)[None, None, :] - cols[:, None, None]
-        ) ** 2
-        return np.minimum(previous, np.sqrt(squared.min(axis=0)) * self.geo.cell_km)
 
     def offensive_intensity(self) -> float:
         """Today's government ground tempo, 0..1."""
@@ -559,18 +421,16 @@ class EscalationModel(mesa.Model):
         intensity = self.offensive_intensity()
         self.government_forces.attack(intensity, self.impact)
         self.alliance.counterattack(intensity)
-        self.alliance.update(self.ground_lost_km2(self.config.rebels.threat_window_days))
+        self.alliance.update(
+            self.territory.ground_lost_km2(self.config.rebels.threat_window_days, self.day)
+        )
         for group in (self.government_forces, self.hts, self.nlf):
             group.replenish()
 
     def _civilians_move(self) -> None:
         cfg = self.config.civilians
         table = self.destinations
-        due = self.day - self._routes_day >= cfg.route_refresh_days
-        if self._routes_stale and due:
-            table.refresh()
-            self._routes_stale = False
-            self._routes_day = self.day
+        table.follow_control(self.day)
         for cp in self.checkpoints:
             cp.update_status()
         self.crossing.update_policy()
@@ -578,10 +438,13 @@ class EscalationModel(mesa.Model):
 
         self._arrive(self.displaced.arrivals(), open_now)
 
-        proximity = self._front_nearness(cfg.front_scale_km) * max(self.offensive_intensity(), 0.1)
+        territory = self.territory
+        proximity = territory.front_nearness(cfg.front_scale_km) * max(
+            self.offensive_intensity(), 0.1
+        )
         recent = 0.0  # no cell changed hands recently
-        if self.day - self.last_control_change_day <= RECENT_CHANGE_DAYS:
-            recent = (self.day - self.captured_day <= RECENT_CHANGE_DAYS).astype(float)
+        if self.day - territory.last_change_day <= RECENT_CHANGE_DAYS:
+            recent = (self.day - territory.captured_day <= RECENT_CHANGE_DAYS).astype(float)
         at_home = self.residents.total()
         present = at_home + self.displaced.sheltering
         left_yesterday = self.residents.left_today + self.displaced.moved_on_today
@@ -681,8 +544,8 @@ class EscalationModel(mesa.Model):
         if self._border_zone[0] != zone_km:  # the zone is fixed unless an event changes it
             self._border_zone = (zone_km, np.flatnonzero(self.geo.distance_to_border_km <= zone_km))
         sheltering_near = int(self.displaced.sheltering.ravel()[self._border_zone[1]].sum())
-        held = self._derived_field("held_in_governorate")
-        n_gov = max(self._governorate_cells.size, 1)
+        held = self.territory.cells_held_in_governorate
+        n_gov = max(self.territory.governorate_cells, 1)
         self.metrics = {
             "day": self.day,
             "date": self.date.isoformat(),

@@ -232,12 +232,15 @@ def test_fields_derived_from_control_follow_every_change():
     m = EscalationModel(scenario(days=40))
     for _ in range(40):
         m.step()
-        np.testing.assert_array_equal(m.front_mask, front_cells(m.control))
+        t = m.territory
+        np.testing.assert_array_equal(t.front_mask, front_cells(m.control))
         np.testing.assert_array_equal(
-            m.exposed_government_mask, exposed_government_cells(m.control)
+            t.exposed_government_mask, exposed_government_cells(m.control)
         )
         # Updated from the new government cells when it can: the same numbers as a
         # full transform.
         full = ndimage.distance_transform_edt(m.control != GOVERNMENT) * m.geo.cell_km
-        np.testing.assert_array_equal(m.distance_to_government_km, full)
-    assert m.control_version > 0  # control did change, so the check had something to check
+        np.testing.assert_array_equal(t.distance_to_government_km, full)
+        held = np.bincount(m.control.ravel(), minlength=4)
+        np.testing.assert_array_equal(t.cells_held, held)
+    assert t.version > 0  # control did change, so the check had something to check

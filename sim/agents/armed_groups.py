@@ -61,7 +61,8 @@ class GovernmentForces(ArmedGroup):
             self.take_losses(turkey.government_losses_per_day * self.strength_fighters)
         if intensity <= 0:
             return
-        front = m.front_mask
+        territory = m.territory
+        front = territory.front_mask
         cells = front.ravel().nonzero()[0]  # the fighting happens on the front cells only
         if cells.size == 0:
             return
@@ -77,22 +78,27 @@ class GovernmentForces(ArmedGroup):
         front_ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
         p = combat.capture_probability(front_ratio, cfg.capture_rate_per_day)
         captured = combat.draw_among(m.rng, p)
-        m.change_control(cells[captured], GOVERNMENT, front_ratio[captured], "offensive")
+        coop = m.alliance.cooperation
+        territory.change_control(
+            cells[captured], GOVERNMENT, front_ratio[captured], "offensive", m.day, coop
+        )
         # Pockets only appear when control changes, and once found they all give up.
-        if m.control_version != self._pockets_checked_version:
-            pockets = np.flatnonzero(combat.isolated_cells(m.control))
+        if territory.version != self._pockets_checked_version:
+            pockets = np.flatnonzero(combat.isolated_cells(territory.control))
             if pockets.size:
-                ratio = np.zeros(m.control.size)  # the local force ratio, logged
+                ratio = np.zeros(territory.control.size)  # the local force ratio, logged
                 ratio[cells] = front_ratio
-                m.change_control(pockets, GOVERNMENT, ratio[pockets], "encircled pocket gave up")
-            self._pockets_checked_version = m.control_version
+                territory.change_control(
+                    pockets, GOVERNMENT, ratio[pockets], "encircled pocket gave up", m.day, coop
+                )
+            self._pockets_checked_version = territory.version
 
         defenders = m.defensive_power()
         gov_loss, def_loss = combat.lanchester_losses(
             self.strength_fighters * intensity, defenders * intensity, cfg.attrition_per_day
         )
         self.take_losses(gov_loss)
-        held = m.control.ravel()[cells]  # who still holds yesterday's front
+        held = territory.control.ravel()[cells]  # who still holds yesterday's front
         hts_front = int(np.count_nonzero(held == HTS))
         nlf_front = int(np.count_nonzero(held == NLF))
         share_hts = hts_front / max(hts_front + nlf_front, 1)
@@ -158,23 +164,25 @@ class RebelAlliance(mesa.Agent):
         """Try to retake cells lost in the last days; success grows with cooperation."""
         m = self.model
         cfg = m.config.combat
-        if m.day - m.last_control_change_day > cfg.counterattack_window_days:
+        territory = m.territory
+        if m.day - territory.last_change_day > cfg.counterattack_window_days:
             return  # nothing was lost recently enough to retake
         hot = np.flatnonzero(
-            m.exposed_government_mask
-            & (m.day - m.captured_day <= cfg.counterattack_window_days)
-            & (m.last_owner != GOVERNMENT)
+            territory.exposed_government_mask
+            & (m.day - territory.captured_day <= cfg.counterattack_window_days)
+            & (territory.last_owner != GOVERNMENT)
         )
         if hot.size == 0:
             return
-        defence = m.defensive_power() / max(int(np.count_nonzero(m.front_mask)), 1)
+        defence = m.defensive_power() / max(int(np.count_nonzero(territory.front_mask)), 1)
         attack_gov = m.government_forces.strength_fighters * max(intensity, 0.05) / hot.size
         local_ratio = defence / max(attack_gov, 1e-9)  # the same on every hot cell
         p = combat.capture_probability(local_ratio, cfg.counterattack_rate_per_day)
         retaken = hot[combat.draw_among(m.rng, np.full(hot.size, p * self.cooperation))]
         if retaken.size:
-            owner_before = m.last_owner.ravel()[retaken]
+            owner_before = territory.last_owner.ravel()[retaken]
             for code in (HTS, NLF):
                 cells = retaken[owner_before == code]
                 ratio = np.full(cells.size, local_ratio)
-                m.change_control(cells, code, ratio, f"counter-attack ({CONTROL_NAMES[code]})")
+                how = f"counter-attack ({CONTROL_NAMES[code]})"
+                territory.change_control(cells, code, ratio, how, m.day, self.cooperation)

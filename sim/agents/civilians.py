@@ -191,9 +191,21 @@ class DestinationTable:
         self.group_of[self.place_cells] = n_routing + np.arange(self.place_cells.size)
         #: How many times the routes were computed (caches of route tables key on it).
         self.version = 0
+        #: The day and the territory's version the routes were last computed for.
+        self.routes_day = 0
+        self.routes_control_version = model.territory.version
         self._reach = np.zeros(0, dtype=bool)  # set with the open routes
         self._open_routes: tuple[tuple, tuple] = ((), ())
         self.refresh()  # sets route_weight, travel_days, fallback_cell
+
+    def follow_control(self, day: int) -> None:
+        """Recompute routes if control changed, at most every ``route_refresh_days``."""
+        m = self.model
+        due = day - self.routes_day >= m.config.civilians.route_refresh_days
+        if due and m.territory.version != self.routes_control_version:
+            self.refresh()
+            self.routes_day = day
+            self.routes_control_version = m.territory.version
 
     def refresh(self) -> None:
         """Recompute routes and fallback cells after control changed."""
@@ -204,10 +216,10 @@ class DestinationTable:
         self.version += 1
         cost = np.ones(control.shape)
         cost[control == GOVERNMENT] = cfg.government_area_cost
-        cost[m.front_mask] = cfg.front_cost
+        cost[m.territory.front_mask] = cfg.front_cost
         # Camps and towns that fell take nobody, so their routes are not needed until
         # they change hands again (which triggers another refresh).
-        held = m.opposition_mask.ravel()[self.flat_cell]
+        held = m.territory.opposition_mask.ravel()[self.flat_cell]
         needed = np.flatnonzero(held | (self.kind == CHECKPOINT) | (self.kind == CROSSING))
         # Route km from each routing cell to each needed place, (n_routing_cells, n_needed).
         km = self.graph.routing_distances(cost, [self.cells[j] for j in needed]).T
@@ -228,9 +240,9 @@ class DestinationTable:
         self.travel_days[:, needed] = np.clip(days, 1, MAX_TRAVEL_DAYS - 1)
         # People who cannot reach a place (it fell, or gave up) shelter at the nearest
         # opposition-held cell to it.
-        if m.opposition_mask.any():
+        if m.territory.opposition_mask.any():
             nearest_r, nearest_c = ndimage.distance_transform_edt(
-                ~m.opposition_mask, return_distances=False, return_indices=True
+                ~m.territory.opposition_mask, return_distances=False, return_indices=True
             )
             rows, cols = zip(*self.cells, strict=True)
             self.fallback_cell = nearest_r[rows, cols] * geo.shape[1] + nearest_c[rows, cols]
@@ -238,7 +250,7 @@ class DestinationTable:
     def available(self) -> np.ndarray:
         """Which places take people today: bool ``(n_destinations,)``."""
         m = self.model
-        ok = m.opposition_mask.ravel()[self.flat_cell]
+        ok = m.territory.opposition_mask.ravel()[self.flat_cell]
         ok[self.checkpoint_index] = [cp.is_open for cp in m.checkpoints]
         ok[self.crossing_index] = m.crossing.policy != "sealed"
         return ok
