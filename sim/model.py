@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 from mesa.agentset import AgentSet
 
+from sim.agents.air_campaign import AirCampaign
 from sim.agents.armed_groups import GovernmentForces, RebelAlliance, RebelGroup
 from sim.agents.civilians import (
     BorderCrossing,
@@ -24,7 +25,6 @@ from sim.agents.civilians import (
     Residents,
 )
 from sim.agents.states import Russia, Signals, SyrianGovernment, Turkey
-from sim.mechanisms import bombardment as bomb
 from sim.mechanisms import displacement as disp
 from sim.world.geography import (
     GOVERNMENT,
@@ -80,7 +80,6 @@ TIMESERIES_COLUMNS = (
     "turkish_soldiers_killed",
 )
 
-EXPOSURE_RADIUS_KM = 5.0  # strikes this close to a Turkish post endanger its soldiers
 RECENT_CHANGE_DAYS = 7  # control changes this recent frighten residents
 
 
@@ -117,25 +116,12 @@ class EscalationModel(mesa.Model):
         self.grid = build_grid(self.geo.shape, self.random)
         self.territory = Territory(self.grid, self.geo, config.days, self.log_event)
         self.control = self.territory.control
-        self.hazard = attach_layer(self.grid, "hazard", np.zeros(self.geo.shape))
         self.risk = attach_layer(self.grid, "risk", np.zeros(self.geo.shape))
         self.population_home_start = self.geo.population0
-        self.sorties_today = 0
-        self.impact = np.zeros(self.geo.shape)
-        self._targets: tuple[tuple, bomb.GroundTargets | None] = ((), None)
-        self._spread_matrices: tuple[float, tuple | None] = (0.0, None)  # (spread, matrices)
         self.ceasefire_until = -1
-        self.turkish_soldiers_killed = 0
         self._scripted = self._schedule_scripted_events()
 
         # Fixed geography the mechanisms reuse every day.
-        self.op_distance_km = np.min(
-            np.stack([self.geo.distance_km(p.lat, p.lon) for p in config.turkey.observation_posts])
-            if config.turkey.observation_posts
-            else np.full((1, *self.geo.shape), np.inf),
-            axis=0,
-        )
-        self._near_posts = np.flatnonzero(self.op_distance_km <= EXPOSURE_RADIUS_KM)
         axes = [self.geo.distance_km(p.lat, p.lon) for p in config.government.axes]
         width = config.government.axis_width_km
         self.axis_weight = (
@@ -143,6 +129,8 @@ class EscalationModel(mesa.Model):
         ) + 1e-3
 
         # Actors.
+        self.air_campaign = AirCampaign(self)
+        self.hazard = self.air_campaign.hazard
         self.turkey = Turkey(self)
         self.russia = Russia(self)
         self.government = SyrianGovernment(self)
@@ -182,9 +170,6 @@ class EscalationModel(mesa.Model):
         self.displaced_cumulative = 0
         self.displacement_movements = 0
 
-        days = config.days + 1
-        self._turkish_dead = np.zeros(days)
-        self._government_losses = np.zeros(days)
         self._record_history()
         for cp in self.checkpoints:
             cp.update_status()
@@ -218,6 +203,16 @@ class EscalationModel(mesa.Model):
         """True while a reached or scripted ceasefire holds."""
         return self.config.ceasefire.active or self.day < self.ceasefire_until
 
+    @property
+    def turkish_soldiers_killed(self) -> int:
+        """Turkish soldiers killed so far (kept by the air campaign)."""
+        return self.air_campaign.turkish_soldiers_killed
+
+    @property
+    def sorties_today(self) -> int:
+        """Sorties flown today (kept by the air campaign)."""
+        return self.air_campaign.sorties_today
+
     def log_event(self, actor: str, kind: str, detail: str, reason: str) -> None:
         """Append a row to the event log."""
         self.events.append((self.day, self.date.isoformat(), actor, kind, detail, reason))
@@ -247,13 +242,8 @@ class EscalationModel(mesa.Model):
 
     def _record_history(self) -> None:
         self.territory.record(self.day)
-        self._turkish_dead[self.day] = self.turkish_soldiers_killed
-        self._government_losses[self.day] = self.government_forces.losses_fighters
-
-    def _window(self, series: np.ndarray, days: int) -> float:
-        """Increase of a cumulative series over the last ``days`` (up to yesterday)."""
-        now = self.day - 1
-        return float(series[now] - series[max(now - days, 0)])
+        self.air_campaign.record(self.day)
+        self.government_forces.record(self.day)
 
     # -------------------------------------------------------------------- step
     def step(self) -> None:
@@ -294,8 +284,12 @@ class EscalationModel(mesa.Model):
         return Signals(
             border_displaced_people=int(self.metrics["border_displaced_people"]),
             opposition_ground_lost_km2=self.territory.ground_lost_km2(t.window_days, self.day),
-            turkish_casualties_window=self._window(self._turkish_dead, t.window_days),
-            government_losses_window=self._window(self._government_losses, g.window_days),
+            turkish_casualties_window=self.air_campaign.turkish_dead.increase(
+                t.window_days, self.day
+            ),
+            government_losses_window=self.government_forces.losses_by_day.increase(
+                g.window_days, self.day
+            ),
             turkey_rung_share=self.turkey.rung_share,
             russia_rung_share=self.russia.rung_share,
             hts_holds_ground=bool(self.territory.cells_held[HTS] > 0),
@@ -307,7 +301,7 @@ class EscalationModel(mesa.Model):
         cf = self.config.ceasefire
         if (
             not self.ceasefire_active
-            and self.turkish_soldiers_killed >= cf.turkey_casualties_soldiers
+            and self.air_campaign.turkish_soldiers_killed >= cf.turkey_casualties_soldiers
             and self.government_forces.losses_fighters >= cf.government_losses_fighters
         ):
             self.ceasefire_until = self.day + cf.duration_days
@@ -316,7 +310,8 @@ class EscalationModel(mesa.Model):
                 "Russia-Turkey",
                 "ceasefire",
                 f"ceasefire for {cf.duration_days} days: strikes and offensives stop",
-                f"both sides' costs passed their thresholds: {self.turkish_soldiers_killed} "
+                f"both sides' costs passed their thresholds: "
+                f"{self.air_campaign.turkish_soldiers_killed} "
                 f"Turkish soldiers killed (>= {cf.turkey_casualties_soldiers:.0f}), "
                 f"{self.government_forces.losses_fighters:,.0f} government fighters lost "
                 f"(>= {cf.government_losses_fighters:,.0f})",
@@ -329,87 +324,7 @@ class EscalationModel(mesa.Model):
         )
 
     def _bombard(self) -> None:
-        cfg = self.config.bombardment
-        russia_fx = self.russia.effects
-        turkey_fx = self.turkey.effects
-        if self.ceasefire_active:
-            sorties = 0
-        else:
-            sorties = round(cfg.sorties_per_day * russia_fx.sortie_multiplier * self.pacing())
-        if sorties == 0:  # nothing flies: no impact, no deaths, hazard only decays
-            self.sorties_today = 0
-            self.impact = np.zeros(self.geo.shape)
-            self.hazard *= cfg.hazard_decay_per_day
-            return
-        people = self.residents.total() + self.displaced.sheltering
-        ground = self._ground_targets()
-        weights = bomb.target_weights(ground, people, cfg.target_weights.towns)
-        placed = np.zeros(self.geo.shape, dtype=np.int64)
-        placed.ravel()[ground.cells] = bomb.place_sorties(self.rng, sorties, weights)
-        self.sorties_today = int(placed.sum())
-        effectiveness = turkey_fx.bombardment_effectiveness_multiplier
-        spread_cells = cfg.spread_km / self.geo.cell_km
-        if spread_cells > 0 and self._spread_matrices[0] != spread_cells:
-            self._spread_matrices = (
-                spread_cells,
-                bomb.spread_matrices(self.geo.shape, spread_cells),
-            )
-        matrices = self._spread_matrices[1] if spread_cells > 0 else None
-        self.impact = effectiveness * bomb.spread_impact(placed, spread_cells, matrices)
-        self.hazard[...] = bomb.update_hazard(
-            self.hazard, self.impact, cfg.hazard_decay_per_day, 1.0
-        )
-        cells, dead = bomb.deaths_per_cell(self.rng, people, self.impact, cfg.lethality_per_sortie)
-        if cells.size:
-            home = self.residents.at_home.reshape(len(self.residents.tolerance), -1)
-            shelter = self.displaced.sheltering.ravel()
-            groups = np.vstack([home[:, cells], shelter[cells]])
-            share = bomb.share_without_replacement(self.rng, groups, dead)
-            home[:, cells] -= share[:-1]
-            shelter[cells] -= share[-1]
-            self.civilian_deaths += int(dead.sum())
-
-        exposed = float(placed.ravel()[self._near_posts].sum())
-        near_posts = 3.0 if russia_fx.strikes_near_turkish_positions else 1.0
-        expected = (
-            self.config.turkey.casualties_per_exposed_sortie
-            * turkey_fx.troop_exposure
-            * near_posts
-            * exposed
-        )
-        killed = int(self.rng.poisson(expected)) if expected > 0 else 0
-        if killed:
-            self.turkish_soldiers_killed += killed
-            self.log_event(
-                "Turkey",
-                "casualties",
-                f"{killed} Turkish soldier{'s' if killed > 1 else ''} killed near "
-                "observation posts",
-                f"{exposed:.0f} strikes within {EXPOSURE_RADIUS_KM:.0f} km of Turkish posts; "
-                f"Russia on rung '{self.russia.rung_name}'",
-            )
-
-    def _ground_targets(self) -> bomb.GroundTargets:
-        """Front, road and deterrence parts of targeting, kept while their inputs hold."""
-        cfg = self.config.bombardment
-        turkey_fx = self.turkey.effects
-        radius = 0.0
-        if not self.russia.effects.strikes_near_turkish_positions:
-            radius = turkey_fx.deterrence_radius_km
-        w = cfg.target_weights
-        weights = (w.front, w.towns, w.roads)
-        key = (self.territory.version, cfg.front_band_km, weights, radius, cfg.deterrence_factor)
-        if self._targets[0] != key:
-            targetable = self.territory.opposition_mask
-            front_band = targetable & (
-                self.territory.distance_to_government_km <= cfg.front_band_km
-            )
-            deterrence = self.op_distance_km <= radius if radius > 0 else None
-            ground = bomb.ground_targets(
-                targetable, front_band, self.geo.roads, weights, deterrence, cfg.deterrence_factor
-            )
-            self._targets = (key, ground)
-        return self._targets[1]
+        self.civilian_deaths += self.air_campaign.strike(self.pacing(), self.ceasefire_active)
 
     def offensive_intensity(self) -> float:
         """Today's government ground tempo, 0..1."""
@@ -419,7 +334,7 @@ class EscalationModel(mesa.Model):
 
     def _fight(self) -> None:
         intensity = self.offensive_intensity()
-        self.government_forces.attack(intensity, self.impact)
+        self.government_forces.attack(intensity, self.air_campaign.impact)
         self.alliance.counterattack(intensity)
         self.alliance.update(
             self.territory.ground_lost_km2(self.config.rebels.threat_window_days, self.day)
@@ -560,7 +475,7 @@ class EscalationModel(mesa.Model):
             "border_pressure": (in_camps + sheltering_near + waiting_border) / max(capacity, 1),
             "turkey_rung": self.turkey.rung,
             "russia_rung": self.russia.rung,
-            "sorties": self.sorties_today,
+            "sorties": self.air_campaign.sorties_today,
             "territory_government": int(held[GOVERNMENT]) / n_gov,
             "territory_hts": int(held[HTS]) / n_gov,
             "territory_nlf": int(held[NLF]) / n_gov,
@@ -583,7 +498,7 @@ class EscalationModel(mesa.Model):
             "hts_strength": self.hts.strength_fighters,
             "nlf_strength": self.nlf.strength_fighters,
             "government_losses": self.government_forces.losses_fighters,
-            "turkish_soldiers_killed": self.turkish_soldiers_killed,
+            "turkish_soldiers_killed": self.air_campaign.turkish_soldiers_killed,
         }
         self.datacollector.collect(self)
         self.camp_rows.extend(

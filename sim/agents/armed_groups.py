@@ -12,7 +12,8 @@ import mesa
 import numpy as np
 
 from sim.mechanisms import alliance, combat
-from sim.world.geography import CONTROL_NAMES, GOVERNMENT, HTS, NLF
+from sim.world.codes import CONTROL_NAMES, GOVERNMENT, HTS, NLF
+from sim.world.history import DailySeries
 
 if TYPE_CHECKING:
     from sim.model import EscalationModel
@@ -48,9 +49,21 @@ class ArmedGroup(mesa.Agent):
 
 
 class GovernmentForces(ArmedGroup):
-    """Government ground forces: attack front cells along the offensive axes."""
+    """Government ground forces: attack front cells along the offensive axes.
+
+    Attributes:
+        losses_by_day: ``losses_fighters`` at the end of each day.
+    """
 
     _pockets_checked_version = -1  # control version last searched for cut-off pockets
+
+    def __init__(self, model: EscalationModel, name: str, control_code: int, strength: float):
+        super().__init__(model, name, control_code, strength)
+        self.losses_by_day = DailySeries(model.config.days, float)
+
+    def record(self, day: int) -> None:
+        """Keep today's cumulative losses for the states' windows."""
+        self.losses_by_day[day] = self.losses_fighters
 
     def attack(self, intensity: float, front_impact: np.ndarray) -> None:
         """One day of offensive at ``intensity`` (0..1) with today's bombardment impact."""
