@@ -17,13 +17,11 @@ from mesa.agentset import AgentSet
 from sim.agents.air_campaign import AirCampaign
 from sim.agents.armed_groups import GovernmentForces, RebelAlliance, RebelGroup
 from sim.agents.civilians import (
-    BorderCrossing,
-    Camp,
-    Checkpoint,
     DestinationTable,
     DisplacedPeople,
     Residents,
 )
+from sim.agents.places import Places
 from sim.agents.states import Russia, Signals, SyrianGovernment, Turkey
 from sim.mechanisms import displacement as disp
 from sim.world.geography import (
@@ -31,7 +29,6 @@ from sim.world.geography import (
     HTS,
     NLF,
     Geography,
-    allocate_integers,
     build_geography,
 )
 from sim.world.layers import attach_layer, build_grid
@@ -146,22 +143,11 @@ class EscalationModel(mesa.Model):
 
         # Civilians.
         self.residents = Residents(self, self.geo.population0)
-        pop = config.population
-        in_camps = round(pop.total * pop.initial_in_camps_share) if config.camps else 0
-        camp_people = allocate_integers(in_camps, np.array([c.initial_share for c in config.camps]))
-        self.camps = [
-            Camp(self, self.grid[self.geo.cell_of(c.lat, c.lon)], c.name, c.capacity_people, int(n))
-            for c, n in zip(config.camps, camp_people, strict=True)
-        ]
-        self.checkpoints = [
-            Checkpoint(self, self.grid[self.geo.cell_of(c.lat, c.lon)], i)
-            for i, c in enumerate(config.checkpoints)
-        ]
-        crossing = config.border.crossing
-        self.crossing = BorderCrossing(
-            self, self.grid[self.geo.cell_of(crossing.lat, crossing.lon)]
-        )
-        self.population_total = int(self.geo.population0.sum()) + int(camp_people.sum())
+        self.places = Places(self)
+        self.camps = self.places.camps
+        self.checkpoints = self.places.checkpoints
+        self.crossing = self.places.crossing
+        self.population_total = int(self.geo.population0.sum()) + self.places.initial_camp_people
         self.displaced = DisplacedPeople(self, self.geo.shape, self._n_destinations())
         self.destinations = DestinationTable(self)
         self.crossed_to_turkey = 0
@@ -254,7 +240,14 @@ class EscalationModel(mesa.Model):
         self._bombard()
         self._fight()
         self._civilians_move()
-        self._queues()
+        exited, crossed = self.places.serve_queues(
+            self.rng,
+            self.config.civilians.queue_giveup_per_day,
+            self.destinations,
+            self.displaced.sheltering,
+        )
+        self.exited_via_checkpoints += exited
+        self.crossed_to_turkey += crossed
         self._record_history()
         self._measure()
         if self.day >= self.config.days:
@@ -346,12 +339,10 @@ class EscalationModel(mesa.Model):
         cfg = self.config.civilians
         table = self.destinations
         table.follow_control(self.day)
-        for cp in self.checkpoints:
-            cp.update_status()
-        self.crossing.update_policy()
+        self.places.update_status()
         open_now = table.available()  # fixed for the rest of the day
 
-        self._arrive(self.displaced.arrivals(), open_now)
+        self.places.receive(self.displaced.arrivals(), open_now, table, self.displaced.sheltering)
 
         territory = self.territory
         proximity = territory.front_nearness(cfg.front_scale_km) * max(
@@ -380,55 +371,6 @@ class EscalationModel(mesa.Model):
         self.displaced_cumulative += left_home
         self.displacement_movements += left_home + int(moved.sum())
         self.displaced.depart(left + moved, table, open_now)
-
-    def _arrive(self, arrived: np.ndarray, open_now: np.ndarray) -> None:
-        """Hand today's arrivals to camps, towns, checkpoint queues and the border queue."""
-        table = self.destinations
-        shelter = self.displaced.sheltering.ravel()
-        # Camps admit up to their room; the rest stay in informal sites beside the camp.
-        camps = table.camp_index[(arrived[table.camp_index] > 0) & open_now[table.camp_index]]
-        room = np.array([self.camps[j].room() for j in camps], dtype=np.int64)
-        admitted, turned_away = disp.admit(arrived[camps], room)
-        for j, n in zip(camps, admitted, strict=True):
-            self.camps[j].population += int(n)
-            self.camps[j].note_fill()
-        for i, cp in enumerate(self.checkpoints):
-            cp.queue += int(arrived[table.checkpoint_index[i]])
-        self.crossing.queue += int(arrived[table.crossing_index])
-        # Everyone else shelters: those camps turned away beside the camp, arrivals at
-        # open towns in the town, and arrivals at camps and towns that fell while they
-        # travelled at the nearest opposition-held cell.
-        stay = np.where(table.shelters, arrived, 0)
-        stay[camps] = turned_away
-        cells = np.where(open_now, table.flat_cell, table.fallback_cell)
-        np.add.at(shelter, cells[table.shelters], stay[table.shelters])
-
-    def _queues(self) -> None:
-        """Checkpoints and the border crossing pass people; at closed points some give up."""
-        queue = np.array([cp.queue for cp in self.checkpoints] + [self.crossing.queue])
-        capacity = [c.capacity_per_day for c in self.config.checkpoints]
-        capacity.append(min(self.crossing.capacity_today(), 2**62))
-        is_open = [cp.is_open for cp in self.checkpoints] + [capacity[-1] > 0]
-        passed, gave_up, queue = disp.serve_queue(
-            self.rng,
-            queue,
-            np.array(capacity, dtype=np.int64),
-            np.array(is_open),
-            self.config.civilians.queue_giveup_per_day,
-        )
-        # Those who give up shelter near where they waited.
-        table = self.destinations
-        if gave_up.any():
-            fallback = table.fallback_cell[table.queue_index]
-            np.add.at(self.displaced.sheltering.ravel(), fallback, gave_up)
-        for cp, q, n in zip(self.checkpoints, queue[:-1], passed[:-1], strict=True):
-            cp.queue = int(q)
-            cp.exits_today = int(n)
-            cp.exits_total += int(n)
-        self.crossing.queue = int(queue[-1])
-        self.crossing.crossed_today = int(passed[-1])
-        self.exited_via_checkpoints += int(passed[:-1].sum())
-        self.crossed_to_turkey += int(passed[-1])
 
     # ----------------------------------------------------------------- measure
     def _measure(self) -> None:

@@ -1,9 +1,10 @@
-"""Civilian populations: residents, the displaced, camps, checkpoints and the border crossing.
+"""Civilian populations: residents and the displaced, and where they can go.
 
 Civilians act in bulk: the :class:`Residents` agent owns the at-home counts of every cell
 (split into tolerance classes) and the :class:`DisplacedPeople` agent owns those sheltering
-away from home and those on the road. Camps, checkpoints and the crossing are fixed agents
-in their cells. All counts are integers; every flow is a binomial or multinomial draw.
+away from home and those on the road; the :class:`DestinationTable` holds the routes to
+the places they can go (camps, towns, checkpoints, the crossing: :mod:`sim.agents.places`).
+All counts are integers; every flow is a binomial or multinomial draw.
 """
 
 from __future__ import annotations
@@ -12,129 +13,17 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
-from mesa.discrete_space import FixedAgent
 from scipy import ndimage
 
 from sim.mechanisms import displacement as disp
 from sim.mechanisms.routing import RouteGraph
-from sim.world.geography import GOVERNMENT, TURKEY
+from sim.world.codes import GOVERNMENT, TURKEY
 
 if TYPE_CHECKING:
     from sim.model import EscalationModel
 
 CAMP, TOWN, CHECKPOINT, CROSSING = 0, 1, 2, 3
 MAX_TRAVEL_DAYS = 64  # length of the transit ring buffer
-
-
-class Camp(FixedAgent):
-    """A cluster of displacement camps near the border, with a capacity."""
-
-    def __init__(self, model: EscalationModel, cell, name: str, capacity: int, people: int):
-        super().__init__(model)
-        self.cell = cell
-        self.name = name
-        self.capacity_people = capacity
-        self.population = people
-        self.initial_population = people
-        self.full = people >= capacity
-
-    def room(self) -> int:
-        """Places left (unbounded when the scenario makes capacity soft)."""
-        if self.model.config.civilians.soft_camp_capacity:
-            return 2**62
-        return max(self.capacity_people - self.population, 0)
-
-    def note_fill(self) -> None:
-        """Log when the camp fills up or has room again."""
-        full = self.population >= self.capacity_people
-        if full != self.full:
-            self.full = full
-            self.model.log_event(
-                self.name,
-                "camp_full" if full else "camp_room",
-                f"{self.population:,} people, capacity {self.capacity_people:,}",
-                "arrivals filled the last places" if full else "people left or capacity grew",
-            )
-
-
-class Checkpoint(FixedAgent):
-    """A crossing point into government-held areas with a daily capacity and a queue."""
-
-    def __init__(self, model: EscalationModel, cell, index: int):
-        super().__init__(model)
-        self.cell = cell
-        self.index = index
-        self.queue = 0
-        self.exits_today = 0
-        self.exits_total = 0
-        self.is_open = False
-
-    @property
-    def config(self):
-        """The live scenario entry of this checkpoint."""
-        return self.model.config.checkpoints[self.index]
-
-    @property
-    def name(self) -> str:
-        """Checkpoint name."""
-        return self.config.name
-
-    def update_status(self) -> None:
-        """Open when scheduled and the ground is government-held; log every change."""
-        cfg = self.config
-        day = self.model.day
-        scheduled = day >= cfg.open_from_day and (
-            cfg.close_from_day is None or day < cfg.close_from_day
-        )
-        held = self.model.control[self.cell.coordinate] == GOVERNMENT
-        now_open = scheduled and held and cfg.capacity_per_day > 0
-        if now_open != self.is_open:
-            self.is_open = now_open
-            if now_open:
-                why = f"scheduled from day {cfg.open_from_day} and on government-held ground"
-            elif not held:
-                why = "the ground is not government-held"
-            elif cfg.capacity_per_day == 0:
-                why = "capacity set to zero"
-            else:
-                why = "scheduled closure" if day >= cfg.open_from_day else "not yet scheduled"
-            self.model.log_event(
-                self.name,
-                "checkpoint_open" if now_open else "checkpoint_closed",
-                f"capacity {cfg.capacity_per_day:,} people a day; {self.queue:,} waiting",
-                why,
-            )
-
-
-class BorderCrossing(FixedAgent):
-    """The crossing into Turkey (Bab al-Hawa): passes people only as the policy allows."""
-
-    def __init__(self, model: EscalationModel, cell):
-        super().__init__(model)
-        self.cell = cell
-        self.queue = 0
-        self.crossed_today = 0
-        self.policy = model.border_policy()
-
-    def capacity_today(self) -> int:
-        """People the policy lets through today."""
-        if self.policy == "open":
-            return 2**62
-        if self.policy == "quota":
-            return self.model.config.border.quota_per_day
-        return 0
-
-    def update_policy(self) -> None:
-        """Follow the scenario or Turkey's rung; log changes."""
-        policy = self.model.border_policy()
-        if policy != self.policy:
-            self.model.log_event(
-                "Turkey",
-                "border_policy",
-                f"border {self.policy} -> {policy}",
-                f"Turkey's rung '{self.model.turkey.rung_name}' or a scenario change",
-            )
-            self.policy = policy
 
 
 class DestinationTable:
