@@ -24,6 +24,9 @@ from sim.agents.civilians import (
 from sim.agents.places import Places
 from sim.agents.states import Russia, Signals, SyrianGovernment, Turkey
 from sim.mechanisms import displacement as disp
+from sim.metrics import TIMESERIES_COLUMNS as TIMESERIES_COLUMNS
+from sim.metrics import LedgerError as LedgerError  # re-exported: importers keep working
+from sim.metrics import Measurement
 from sim.world.geography import (
     GOVERNMENT,
     HTS,
@@ -36,52 +39,7 @@ from sim.world.loader import apply_changes
 from sim.world.schema import Scenario
 from sim.world.territory import Territory
 
-#: Columns of ``timeseries.csv``, in order. The first 18 are the DESIGN.md contract.
-TIMESERIES_COLUMNS = (
-    "day",
-    "date",
-    "population_total",
-    "at_home",
-    "displaced_inside",
-    "in_camps",
-    "crossed_to_turkey",
-    "exited_via_checkpoints",
-    "civilian_deaths",
-    "displaced_cumulative",
-    "border_pressure",
-    "turkey_rung",
-    "russia_rung",
-    "sorties",
-    "territory_government",
-    "territory_hts",
-    "territory_nlf",
-    "rebel_cooperation",
-    "government_rung",
-    "border_displaced_people",
-    "in_transit",
-    "waiting_at_checkpoints",
-    "waiting_at_border",
-    "left_home_today",
-    "displacement_movements",
-    "hazard_max",
-    "turkey_pressure",
-    "russia_pressure",
-    "government_pressure",
-    "russia_patience",
-    "rebel_threat",
-    "ceasefire",
-    "government_strength",
-    "hts_strength",
-    "nlf_strength",
-    "government_losses",
-    "turkish_soldiers_killed",
-)
-
 RECENT_CHANGE_DAYS = 7  # control changes this recent frighten residents
-
-
-class LedgerError(RuntimeError):
-    """The population ledger does not balance: a bug, never a user error."""
 
 
 class EscalationModel(mesa.Model):
@@ -95,7 +53,7 @@ class EscalationModel(mesa.Model):
     Attributes:
         day: Days since ``config.start_date`` (0 before the first step).
         events: The event log, rows of (day, date, actor, kind, detail, reason).
-        metrics: Today's values of every ``timeseries.csv`` column.
+        measurement: The timeseries, camp and checkpoint tables (:mod:`sim.metrics`).
     """
 
     def __init__(
@@ -160,12 +118,10 @@ class EscalationModel(mesa.Model):
         for cp in self.checkpoints:
             cp.update_status()
 
-        self.metrics: dict[str, float | int | str] = {}
-        self._border_zone: tuple[float, np.ndarray] = (-1.0, np.zeros(0, dtype=np.int64))
-        self.camp_rows: list[tuple[int, str, int, int]] = []
-        self.checkpoint_rows: list[tuple[int, str, int, int, int, int]] = []
-        # One reporter collects the whole day's row (cheaper than one per column).
-        self.datacollector = mesa.DataCollector(model_reporters={"row": _day_row})
+        self.measurement = Measurement()
+        self.datacollector = self.measurement.datacollector
+        self.camp_rows = self.measurement.camp_rows
+        self.checkpoint_rows = self.measurement.checkpoint_rows
         self._measure()
 
     # ----------------------------------------------------------------- helpers
@@ -226,10 +182,14 @@ class EscalationModel(mesa.Model):
                 out[mine] = group.strength_fighters * group.power_multiplier() / n
         return out
 
+    def _border_displaced_yesterday(self) -> int:
+        return int(self.places.border_displaced_by_day.values[self.day - 1])
+
     def _record_history(self) -> None:
         self.territory.record(self.day)
         self.air_campaign.record(self.day)
         self.government_forces.record(self.day)
+        self.places.record(self.day, self.displaced.sheltering)
 
     # -------------------------------------------------------------------- step
     def step(self) -> None:
@@ -275,7 +235,7 @@ class EscalationModel(mesa.Model):
         t = self.config.turkey
         g = self.config.government
         return Signals(
-            border_displaced_people=int(self.metrics["border_displaced_people"]),
+            border_displaced_people=self._border_displaced_yesterday(),
             opposition_ground_lost_km2=self.territory.ground_lost_km2(t.window_days, self.day),
             turkish_casualties_window=self.air_campaign.turkish_dead.increase(
                 t.window_days, self.day
@@ -313,7 +273,7 @@ class EscalationModel(mesa.Model):
     def pacing(self) -> float:
         """Share of full tempo the government allows itself today (salami tactics)."""
         return self.government.pacing_factor(
-            int(self.metrics["border_displaced_people"]), self.config.turkey.crisis_threshold_people
+            self._border_displaced_yesterday(), self.config.turkey.crisis_threshold_people
         )
 
     def _bombard(self) -> None:
@@ -372,89 +332,12 @@ class EscalationModel(mesa.Model):
         self.displacement_movements += left_home + int(moved.sum())
         self.displaced.depart(left + moved, table, open_now)
 
-    # ----------------------------------------------------------------- measure
     def _measure(self) -> None:
-        at_home = int(self.residents.at_home.sum())
-        sheltering = int(self.displaced.sheltering.sum())
-        in_transit = self.displaced.in_transit()
-        waiting_cp = sum(cp.queue for cp in self.checkpoints)
-        waiting_border = self.crossing.queue
-        displaced_inside = sheltering + in_transit + waiting_cp + waiting_border
-        in_camps = new_in_camps = capacity = 0
-        for c in self.camps:
-            in_camps += c.population
-            new_in_camps += max(c.population - c.initial_population, 0)
-            capacity += c.capacity_people
-        ledger = (
-            at_home
-            + displaced_inside
-            + in_camps
-            + self.crossed_to_turkey
-            + self.exited_via_checkpoints
-            + self.civilian_deaths
-        )
-        if ledger != self.population_total:
-            raise LedgerError(
-                f"day {self.day}: ledger sums to {ledger:,}, expected {self.population_total:,}"
-            )
-        zone_km = self.config.border.zone_km
-        if self._border_zone[0] != zone_km:  # the zone is fixed unless an event changes it
-            self._border_zone = (zone_km, np.flatnonzero(self.geo.distance_to_border_km <= zone_km))
-        sheltering_near = int(self.displaced.sheltering.ravel()[self._border_zone[1]].sum())
-        held = self.territory.cells_held_in_governorate
-        n_gov = max(self.territory.governorate_cells, 1)
-        self.metrics = {
-            "day": self.day,
-            "date": self.date.isoformat(),
-            "population_total": self.population_total,
-            "at_home": at_home,
-            "displaced_inside": displaced_inside,
-            "in_camps": in_camps,
-            "crossed_to_turkey": self.crossed_to_turkey,
-            "exited_via_checkpoints": self.exited_via_checkpoints,
-            "civilian_deaths": self.civilian_deaths,
-            "displaced_cumulative": self.displaced_cumulative,
-            "border_pressure": (in_camps + sheltering_near + waiting_border) / max(capacity, 1),
-            "turkey_rung": self.turkey.rung,
-            "russia_rung": self.russia.rung,
-            "sorties": self.air_campaign.sorties_today,
-            "territory_government": int(held[GOVERNMENT]) / n_gov,
-            "territory_hts": int(held[HTS]) / n_gov,
-            "territory_nlf": int(held[NLF]) / n_gov,
-            "rebel_cooperation": self.alliance.cooperation,
-            "government_rung": self.government.rung,
-            "border_displaced_people": new_in_camps + sheltering_near + waiting_border,
-            "in_transit": in_transit,
-            "waiting_at_checkpoints": waiting_cp,
-            "waiting_at_border": waiting_border,
-            "left_home_today": int(self.residents.left_today.sum()),
-            "displacement_movements": self.displacement_movements,
-            "hazard_max": float(self.hazard.max()),
-            "turkey_pressure": self.turkey.pressure,
-            "russia_pressure": self.russia.pressure,
-            "government_pressure": self.government.pressure,
-            "russia_patience": self.russia.patience,
-            "rebel_threat": self.alliance.threat,
-            "ceasefire": int(self.ceasefire_active),
-            "government_strength": self.government_forces.strength_fighters,
-            "hts_strength": self.hts.strength_fighters,
-            "nlf_strength": self.nlf.strength_fighters,
-            "government_losses": self.government_forces.losses_fighters,
-            "turkish_soldiers_killed": self.air_campaign.turkish_soldiers_killed,
-        }
-        self.datacollector.collect(self)
-        self.camp_rows.extend(
-            (self.day, c.name, c.population, c.capacity_people) for c in self.camps
-        )
-        self.checkpoint_rows.extend(
-            (self.day, cp.name, int(cp.is_open), cp.queue, cp.exits_today, cp.exits_total)
-            for cp in self.checkpoints
-        )
+        self.measurement.measure(self)
 
     def timeseries(self) -> dict[str, list]:
         """The collected days as columns: ``{column: [day 0, day 1, ...]}``."""
-        rows = self.datacollector.model_vars["row"]
-        return {name: [row[i] for row in rows] for i, name in enumerate(TIMESERIES_COLUMNS)}
+        return self.measurement.timeseries()
 
     def run(self, progress=None) -> None:
         """Run to ``config.days``; ``progress`` (if given) is called with each finished day."""
@@ -462,21 +345,3 @@ class EscalationModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(self.day)
-
-
-class DayRow(tuple):
-    """One day's ``timeseries.csv`` values: immutable scalars, so a copy is itself.
-
-    The DataCollector deep-copies what a reporter returns; for a plain tuple that walks
-    every value, which cost more than all of the day's measuring.
-    """
-
-    __slots__ = ()
-
-    def __deepcopy__(self, memo: dict) -> DayRow:
-        return self
-
-
-def _day_row(model: EscalationModel) -> DayRow:
-    """DataCollector reporter: today's values in ``TIMESERIES_COLUMNS`` order."""
-    return DayRow(model.metrics[name] for name in TIMESERIES_COLUMNS)

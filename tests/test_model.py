@@ -244,3 +244,16 @@ def test_fields_derived_from_control_follow_every_change():
         held = np.bincount(m.control.ravel(), minlength=4)
         np.testing.assert_array_equal(t.cells_held, held)
     assert t.version > 0  # control did change, so the check had something to check
+
+
+def test_datacollector_has_the_timeseries_columns_by_name(default_run):
+    frame = default_run.datacollector.get_model_vars_dataframe()
+    # The DESIGN.md contract names these columns; the frame holds them by name.
+    for name in ("day", "date", "population_total", *LEDGER, "turkey_rung", "sorties"):
+        assert name in frame.columns
+    assert frame["day"].tolist() == list(range(default_run.day + 1))
+    stocks = frame[list(LEDGER)].sum(axis=1)
+    assert (stocks == frame["population_total"]).all()
+    # The run folder's rows are the frame's rows.
+    rows = timeseries_rows(default_run)
+    assert [list(r) for r in frame.itertuples(index=False)] == rows

@@ -16,6 +16,7 @@ from mesa.discrete_space import FixedAgent
 from sim.mechanisms import displacement as disp
 from sim.world.codes import GOVERNMENT, UNLIMITED_PEOPLE
 from sim.world.geography import allocate_integers
+from sim.world.history import DailySeries
 
 if TYPE_CHECKING:
     from sim.agents.civilians import DestinationTable
@@ -144,6 +145,11 @@ class Places:
         checkpoints: Checkpoint agents, in scenario order.
         crossing: The crossing into Turkey.
         initial_camp_people: People in camps on day 0.
+        sheltering_near_border: People sheltering outside camps within ``border.zone_km``
+            of the Turkish border at the end of the day.
+        border_displaced_people: Newly displaced people near the border at the end of
+            the day (new camp residents, those sheltering near it, those queueing to cross).
+        border_displaced_by_day: ``border_displaced_people`` at the end of each day.
     """
 
     def __init__(self, model: EscalationModel):
@@ -162,6 +168,33 @@ class Places:
         crossing = config.border.crossing
         self.crossing = BorderCrossing(model, grid[geo.cell_of(crossing.lat, crossing.lon)])
         self.initial_camp_people = int(camp_people.sum())
+        self.sheltering_near_border = 0
+        self.border_displaced_people = 0
+        self.border_displaced_by_day = DailySeries(config.days)
+        self.model = model
+        self._border_zone: tuple[float, np.ndarray] = (-1.0, np.zeros(0, dtype=np.int64))
+
+    def record(self, day: int, sheltering: np.ndarray) -> None:
+        """Count today's newly displaced people near the border (what Turkey watches).
+
+        Args:
+            day: Today.
+            sheltering: People sheltering per cell, ``(rows, cols)`` int.
+        """
+        zone_km = self.model.config.border.zone_km
+        if self._border_zone[0] != zone_km:  # the zone is fixed unless an event changes it
+            self._border_zone = (
+                zone_km,
+                np.flatnonzero(self.model.geo.distance_to_border_km <= zone_km),
+            )
+        self.sheltering_near_border = int(sheltering.ravel()[self._border_zone[1]].sum())
+        new_in_camps = 0
+        for c in self.camps:
+            new_in_camps += max(c.population - c.initial_population, 0)
+        self.border_displaced_people = (
+            new_in_camps + self.sheltering_near_border + self.crossing.queue
+        )
+        self.border_displaced_by_day[day] = self.border_displaced_people
 
     def update_status(self) -> None:
         """Open or close each checkpoint and follow today's border policy."""

@@ -47,7 +47,7 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def timeseries_rows(model: EscalationModel) -> list[list[Any]]:
     """One row per day (day 0 = the start), columns as ``TIMESERIES_COLUMNS``."""
-    return [list(row) for row in model.datacollector.model_vars["row"]]
+    return [list(row) for row in zip(*model.timeseries().values(), strict=True)]
 
 
 def summary(model: EscalationModel, wall_time_s: float, command: str) -> dict[str, Any]:
