@@ -257,3 +257,17 @@ def test_datacollector_has_the_timeseries_columns_by_name(default_run):
     # The run folder's rows are the frame's rows.
     rows = timeseries_rows(default_run)
     assert [list(r) for r in frame.itertuples(index=False)] == rows
+
+
+def test_states_read_only_their_signals():
+    m = EscalationModel(scenario(days=5))
+    m.run()
+    signals = m.signals()
+    patience = m.russia.patience
+    first = m.russia.pressure_now(signals)
+    assert m.russia.pressure_now(signals) == first  # asking twice changes nothing
+    assert m.russia.patience == patience
+    # Damascus follows the patience in its signals, not Russia's attribute.
+    calm = m.government.pressure_now(signals._replace(russia_patience=1.0))
+    pushed = m.government.pressure_now(signals._replace(russia_patience=0.0))
+    assert calm == 0.0 < pushed

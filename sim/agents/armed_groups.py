@@ -53,6 +53,7 @@ class GovernmentForces(ArmedGroup):
 
     Attributes:
         losses_by_day: ``losses_fighters`` at the end of each day.
+        axis_weight: Relative attack effort per cell, ``(rows, cols)``.
     """
 
     _pockets_checked_version = -1  # control version last searched for cut-off pockets
@@ -60,6 +61,14 @@ class GovernmentForces(ArmedGroup):
     def __init__(self, model: EscalationModel, name: str, control_code: int, strength: float):
         super().__init__(model, name, control_code, strength)
         self.losses_by_day = DailySeries(model.config.days, float)
+        geo, cfg = model.geo, model.config.government
+        axes = [geo.distance_km(p.lat, p.lon) for p in cfg.axes]
+        #: Relative attack effort per cell: sum over axes of ``exp(-distance / width)``.
+        self.axis_weight = (
+            np.sum(np.exp(-np.stack(axes) / cfg.axis_width_km), axis=0)
+            if axes
+            else np.ones(geo.shape)
+        ) + 1e-3
 
     def record(self, day: int) -> None:
         """Keep today's cumulative losses for the states' windows."""
@@ -79,7 +88,7 @@ class GovernmentForces(ArmedGroup):
         cells = front.ravel().nonzero()[0]  # the fighting happens on the front cells only
         if cells.size == 0:
             return
-        axis = m.axis_weight.ravel()[cells]
+        axis = self.axis_weight.ravel()[cells]
         attack = (
             self.strength_fighters
             * intensity
@@ -87,7 +96,7 @@ class GovernmentForces(ArmedGroup):
             * (axis / max(float(axis.sum()) / cells.size, 1e-12))
             * (1.0 + cfg.bombardment_support * front_impact.ravel()[cells])
         )
-        defence = m.defence_on(cells)
+        defence = m.alliance.defence_on(cells)
         front_ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
         p = combat.capture_probability(front_ratio, cfg.capture_rate_per_day)
         captured = combat.draw_among(m.rng, p)
@@ -106,7 +115,7 @@ class GovernmentForces(ArmedGroup):
                 )
             self._pockets_checked_version = territory.version
 
-        defenders = m.defensive_power()
+        defenders = m.alliance.defensive_power()
         gov_loss, def_loss = combat.lanchester_losses(
             self.strength_fighters * intensity, defenders * intensity, cfg.attrition_per_day
         )
@@ -139,6 +148,26 @@ class RebelAlliance(mesa.Agent):
         self.cooperation = model.config.rebels.cooperation_initial
         self.threat = 0.0
         self.joined = self.cooperation >= 0.5
+
+    def defensive_power(self) -> float:
+        """Total rebel combat power (fighters times multipliers)."""
+        m = self.model
+        return sum(g.strength_fighters * g.power_multiplier() for g in (m.hts, m.nlf))
+
+    def defence_on(self, cells: np.ndarray) -> np.ndarray:
+        """Rebel combat power on the given front cells (flat indices), ``(n,)``.
+
+        Each group's power is spread evenly over the front cells it holds.
+        """
+        m = self.model
+        held = m.territory.control.ravel()[cells]
+        out = np.zeros(cells.size)
+        for group in (m.hts, m.nlf):
+            mine = held == group.control_code
+            n = int(np.count_nonzero(mine))
+            if n:
+                out[mine] = group.strength_fighters * group.power_multiplier() / n
+        return out
 
     def update(self, ground_lost_km2: float) -> None:
         """Update cooperation from the ground lost over the threat window; log changes."""
@@ -187,7 +216,7 @@ class RebelAlliance(mesa.Agent):
         )
         if hot.size == 0:
             return
-        defence = m.defensive_power() / max(int(np.count_nonzero(territory.front_mask)), 1)
+        defence = self.defensive_power() / max(int(np.count_nonzero(territory.front_mask)), 1)
         attack_gov = m.government_forces.strength_fighters * max(intensity, 0.05) / hot.size
         local_ratio = defence / max(attack_gov, 1e-9)  # the same on every hot cell
         p = combat.capture_probability(local_ratio, cfg.counterattack_rate_per_day)

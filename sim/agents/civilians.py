@@ -18,12 +18,14 @@ from scipy import ndimage
 from sim.mechanisms import displacement as disp
 from sim.mechanisms.routing import RouteGraph
 from sim.world.codes import GOVERNMENT, TURKEY
+from sim.world.layers import attach_layer
 
 if TYPE_CHECKING:
     from sim.model import EscalationModel
 
 CAMP, TOWN, CHECKPOINT, CROSSING = 0, 1, 2, 3
 MAX_TRAVEL_DAYS = 64  # length of the transit ring buffer
+RECENT_CHANGE_DAYS = 7  # control changes this recent frighten residents
 
 
 class DestinationTable:
@@ -358,3 +360,75 @@ class DisplacedPeople(mesa.Agent):
     def in_transit(self) -> int:
         """People on the road."""
         return int(self.transit.sum())
+
+
+class Civilians:
+    """The civilians' part of the day: perceive risk, leave home or move on, travel, arrive.
+
+    Owns the :class:`Residents`, the :class:`DisplacedPeople`, the ``risk`` layer of the
+    grid and the :class:`DestinationTable`.
+
+    Args:
+        model: The model (its scenario, grid, map, territory and places).
+
+    Attributes:
+        risk: Perceived risk per cell, ``(rows, cols)``.
+        residents: People at home.
+        displaced: People away from home inside Idlib.
+        destinations: Where they can go.
+    """
+
+    def __init__(self, model: EscalationModel):
+        self.model = model
+        geo = model.geo
+        self.risk = attach_layer(model.grid, "risk", np.zeros(geo.shape))
+        self.residents = Residents(model, geo.population0)
+        places = model.places
+        n_destinations = len(places.camps) + len(geo.towns) + len(places.checkpoints) + 1
+        self.displaced = DisplacedPeople(model, geo.shape, n_destinations)
+        self.destinations = DestinationTable(model)
+
+    def move(self, intensity: float, hazard: np.ndarray) -> tuple[int, int]:
+        """One day of movement: arrivals, then who leaves home or moves on, and where to.
+
+        Args:
+            intensity: Today's government ground tempo, 0..1 (fear of the front).
+            hazard: Remembered strike intensity per cell, ``(rows, cols)``.
+
+        Returns:
+            ``(left_home, movements)``: people who left home today, and those plus the
+            displaced who moved on.
+        """
+        m = self.model
+        cfg = m.config.civilians
+        table = self.destinations
+        table.follow_control(m.day)
+        m.places.update_status()
+        open_now = table.available()  # fixed for the rest of the day
+
+        m.places.receive(self.displaced.arrivals(), open_now, table, self.displaced.sheltering)
+
+        territory = m.territory
+        proximity = territory.front_nearness(cfg.front_scale_km) * max(intensity, 0.1)
+        recent = 0.0  # no cell changed hands recently
+        if m.day - territory.last_change_day <= RECENT_CHANGE_DAYS:
+            recent = (m.day - territory.captured_day <= RECENT_CHANGE_DAYS).astype(float)
+        at_home = self.residents.total()
+        present = at_home + self.displaced.sheltering
+        left_yesterday = self.residents.left_today + self.displaced.moved_on_today
+        social = disp.neighbours_leaving_share(left_yesterday, present + left_yesterday)
+        self.risk[...] = disp.perceived_risk(
+            self.risk,
+            hazard,
+            proximity,
+            recent,
+            social,
+            (cfg.hazard_weight, cfg.front_weight, cfg.control_change_weight, cfg.social_weight),
+            cfg.memory_decay_per_day,
+        )
+        can_go = table.reachable_cells(open_now).reshape(present.shape)
+        left = self.residents.leave(can_go & (at_home > 0))
+        moved = self.displaced.move_on(can_go)
+        self.displaced.depart(left + moved, table, open_now)
+        left_home = int(left.sum())
+        return left_home, left_home + int(moved.sum())

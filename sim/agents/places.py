@@ -111,7 +111,7 @@ class BorderCrossing(FixedAgent):
         self.cell = cell
         self.queue = 0
         self.crossed_today = 0
-        self.policy = model.border_policy()
+        self.policy = self.policy_today()
 
     def capacity_today(self) -> int:
         """People the policy lets through today."""
@@ -121,9 +121,14 @@ class BorderCrossing(FixedAgent):
             return self.model.config.border.quota_per_day
         return 0
 
+    def policy_today(self) -> str:
+        """Today's border policy: Turkey's rung may override the scenario's."""
+        rung_policy = self.model.turkey.effects.border_policy
+        return rung_policy if rung_policy is not None else self.model.config.border.policy
+
     def update_policy(self) -> None:
         """Follow the scenario or Turkey's rung; log changes."""
-        policy = self.model.border_policy()
+        policy = self.policy_today()
         if policy != self.policy:
             self.model.log_event(
                 "Turkey",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import mesa
 
 from sim.mechanisms.ladder import decide_rung, dominant, weighted_components
+from sim.world.codes import NEVER_DAY
 from sim.world.schema import GovernmentConfig, RungEffects, RussiaConfig, TurkeyConfig
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ class Signals(NamedTuple):
     government_losses_window: float
     turkey_rung_share: float
     russia_rung_share: float
-    hts_holds_ground: bool
+    russia_patience: float  # after today's wear
     ceasefire: bool
 
 
@@ -47,7 +48,7 @@ class StateActor(mesa.Agent, ABC):
         super().__init__(model)
         self.rung = 0
         self.pressure = 0.0
-        self.last_move_day = -(10**6)
+        self.last_move_day = NEVER_DAY
 
     @property
     @abstractmethod
@@ -69,6 +70,21 @@ class StateActor(mesa.Agent, ABC):
         """Position on the ladder, 0 (bottom) to 1 (top)."""
         top = len(self.config.ladder) - 1
         return self.rung / top if top else 0.0
+
+    def follow_forced_rung(self, day: int) -> None:
+        """Jump to the scenario's forced rung, if one is set and not yet held; log it."""
+        forced = self.config.forced_rung
+        if forced is None or forced == self.rung:
+            return
+        old = self.rung_name
+        self.rung = min(forced, len(self.config.ladder) - 1)
+        self.last_move_day = day
+        self.model.log_event(
+            self.actor_name,
+            "rung_forced",
+            f"{old} -> {self.rung_name}: {self.config.ladder[self.rung].description}",
+            "the scenario forces this rung",
+        )
 
     @abstractmethod
     def pressure_now(self, signals: Signals) -> float:
@@ -164,13 +180,16 @@ class Russia(StateActor):
     def config(self) -> RussiaConfig:  # noqa: D102
         return self.model.config.russia
 
-    def wear_patience(self, signals: Signals) -> None:
+    def wear_patience(self, hts_holds_ground: bool, ceasefire: bool) -> None:
         """Patience falls each day HTS still holds ground outside a ceasefire."""
-        if signals.hts_holds_ground and not signals.ceasefire:
+        if hts_holds_ground and not ceasefire:
             self.patience = max(0.0, self.patience - self.config.patience_decay_per_day)
 
+    def agree_to_ceasefire(self) -> None:
+        """A ceasefire restores Moscow's patience in full."""
+        self.patience = 1.0
+
     def pressure_now(self, signals: Signals) -> float:  # noqa: D102
-        self.wear_patience(signals)
         return (1.0 - self.patience) + self.config.other_side_weight * signals.turkey_rung_share
 
     def explain(self, signals: Signals) -> str:  # noqa: D102
@@ -191,13 +210,13 @@ class SyrianGovernment(StateActor):
 
     def pressure_now(self, signals: Signals) -> float:  # noqa: D102
         cfg = self.config
-        drive = 1.0 - self.model.russia.patience
+        drive = 1.0 - signals.russia_patience
         cost = cfg.loss_weight * signals.government_losses_window / cfg.cost_fighters
         return max(0.0, drive - cost)
 
     def explain(self, signals: Signals) -> str:  # noqa: D102
         return (
-            f"Russian backing {1.0 - self.model.russia.patience:.2f} against losses of "
+            f"Russian backing {1.0 - signals.russia_patience:.2f} against losses of "
             f"{signals.government_losses_window:,.0f} fighters in {self.config.window_days} days"
         )
 
