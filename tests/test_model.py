@@ -271,3 +271,16 @@ def test_states_read_only_their_signals():
     calm = m.government.pressure_now(signals._replace(russia_patience=1.0))
     pushed = m.government.pressure_now(signals._replace(russia_patience=0.0))
     assert calm == 0.0 < pushed
+
+
+def test_former_constants_are_scenario_keys_that_act():
+    # Strikes near posts kill Turkish soldiers; with a radius of 0 km none do.
+    hot = {"russia.forced_rung": 3, "bombardment.sorties_per_day": 200.0, "days": 30}
+    assert max(series(run(**hot), "turkish_soldiers_killed")) > 0
+    no_radius = run(**hot, **{"turkey.post_exposure_radius_km": 0.0})
+    assert max(series(no_radius, "turkish_soldiers_killed")) == 0
+    # Heavy attrition wears HTS down, but never below its floor share of 15,000.
+    bloody = {"combat.attrition_per_day": 0.1, "days": 30}
+    assert min(series(run(**bloody), "hts_strength")) < 0.9 * 15_000
+    floored = run(**bloody, **{"combat.strength_floor_share": 0.9})
+    assert min(series(floored, "hts_strength")) >= 0.9 * 15_000 - 1e-6

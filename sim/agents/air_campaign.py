@@ -20,8 +20,6 @@ from sim.world.layers import attach_layer
 if TYPE_CHECKING:
     from sim.model import EscalationModel
 
-EXPOSURE_RADIUS_KM = 5.0  # strikes this close to a Turkish post endanger its soldiers
-
 
 class AirCampaign(mesa.Agent):
     """Russian and government air power over Idlib.
@@ -51,7 +49,8 @@ class AirCampaign(mesa.Agent):
             else np.full((1, *geo.shape), np.inf),
             axis=0,
         )
-        self._near_posts = np.flatnonzero(self.post_distance_km <= EXPOSURE_RADIUS_KM)
+        radius_km = config.turkey.post_exposure_radius_km
+        self._near_posts = np.flatnonzero(self.post_distance_km <= radius_km)
         self._targets: tuple[tuple, bomb.GroundTargets | None] = ((), None)
         self._spread_matrices: tuple[float, tuple | None] = (0.0, None)  # (spread, matrices)
 
@@ -105,11 +104,12 @@ class AirCampaign(mesa.Agent):
     def _hit_turkish_posts(self, placed: np.ndarray) -> None:
         """Draw Turkish soldiers killed by today's strikes near their posts; log them."""
         m = self.model
-        russia_fx = m.russia.effects
+        cfg = m.config.turkey
         exposed = float(placed.ravel()[self._near_posts].sum())
-        near_posts = 3.0 if russia_fx.strikes_near_turkish_positions else 1.0
+        targeted = m.russia.effects.strikes_near_turkish_positions
+        near_posts = cfg.targeted_casualty_multiplier if targeted else 1.0
         expected = (
-            m.config.turkey.casualties_per_exposed_sortie
+            cfg.casualties_per_exposed_sortie
             * m.turkey.effects.troop_exposure
             * near_posts
             * exposed
@@ -122,7 +122,8 @@ class AirCampaign(mesa.Agent):
                 "casualties",
                 f"{killed} Turkish soldier{'s' if killed > 1 else ''} killed near "
                 "observation posts",
-                f"{exposed:.0f} strikes within {EXPOSURE_RADIUS_KM:.0f} km of Turkish posts; "
+                f"{exposed:.0f} strikes within {cfg.post_exposure_radius_km:.0f} km of Turkish "
+                f"posts; "
                 f"Russia on rung '{m.russia.rung_name}'",
             )
 

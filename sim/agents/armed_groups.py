@@ -36,8 +36,8 @@ class ArmedGroup(mesa.Agent):
         self.losses_fighters = 0.0
 
     def take_losses(self, fighters: float) -> None:
-        """Lose up to ``fighters`` (never below 5 % of the initial strength)."""
-        floor = 0.05 * self.initial_strength_fighters
+        """Lose up to ``fighters`` (never below ``combat.strength_floor_share`` of the start)."""
+        floor = self.model.config.combat.strength_floor_share * self.initial_strength_fighters
         lost = max(0.0, min(fighters, self.strength_fighters - floor))
         self.strength_fighters -= lost
         self.losses_fighters += lost
@@ -68,7 +68,7 @@ class GovernmentForces(ArmedGroup):
             np.sum(np.exp(-np.stack(axes) / cfg.axis_width_km), axis=0)
             if axes
             else np.ones(geo.shape)
-        ) + 1e-3
+        ) + cfg.off_axis_effort
 
     def record(self, day: int) -> None:
         """Keep today's cumulative losses for the states' windows."""
@@ -147,7 +147,7 @@ class RebelAlliance(mesa.Agent):
         super().__init__(model)
         self.cooperation = model.config.rebels.cooperation_initial
         self.threat = 0.0
-        self.joined = self.cooperation >= 0.5
+        self.joined = self.cooperation >= model.config.rebels.joined_at_cooperation
 
     def defensive_power(self) -> float:
         """Total rebel combat power (fighters times multipliers)."""
@@ -180,7 +180,7 @@ class RebelAlliance(mesa.Agent):
             cfg.cooperation_rise_per_day,
             cfg.cooperation_decay_per_day,
         )
-        joined = self.cooperation >= 0.5
+        joined = self.cooperation >= cfg.joined_at_cooperation
         if joined != self.joined:
             self.joined = joined
             why = (
@@ -217,7 +217,11 @@ class RebelAlliance(mesa.Agent):
         if hot.size == 0:
             return
         defence = self.defensive_power() / max(int(np.count_nonzero(territory.front_mask)), 1)
-        attack_gov = m.government_forces.strength_fighters * max(intensity, 0.05) / hot.size
+        attack_gov = (
+            m.government_forces.strength_fighters
+            * max(intensity, cfg.counterattack_min_intensity)
+            / hot.size
+        )
         local_ratio = defence / max(attack_gov, 1e-9)  # the same on every hot cell
         p = combat.capture_probability(local_ratio, cfg.counterattack_rate_per_day)
         retaken = hot[combat.draw_among(m.rng, np.full(hot.size, p * self.cooperation))]

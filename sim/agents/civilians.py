@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 CAMP, TOWN, CHECKPOINT, CROSSING = 0, 1, 2, 3
 MAX_TRAVEL_DAYS = 64  # length of the transit ring buffer
-RECENT_CHANGE_DAYS = 7  # control changes this recent frighten residents
+#: An open border's daily capacity when judging how full its queue is (any figure far
+#: above a day's arrivals makes the queue look empty).
+OPEN_BORDER_CAPACITY_FOR_FILL = 10**9
 
 
 class DestinationTable:
@@ -55,7 +57,7 @@ class DestinationTable:
         self.cells = cells
         self.flat_cell = np.asarray([r * geo.shape[1] + c for r, c in cells])
         home = np.asarray([model.population_home_start[r, c] for r, c in cells])
-        self.town_host_capacity = np.maximum(cfg.town_host_share * home, 1000.0)
+        self.town_host_capacity = np.maximum(cfg.town_host_share * home, cfg.town_host_min_people)
         self._pull: tuple[tuple, np.ndarray] = ((), np.zeros(0))
         factor = max(1, round(cfg.route_cell_km / geo.cell_km))
         self.graph = RouteGraph(model.control != TURKEY, geo.cell_km, factor)
@@ -153,11 +155,12 @@ class DestinationTable:
         fill[self.camp_index] = [c.population / max(c.capacity_people, 1) for c in m.camps]
         shelter = m.displaced.sheltering.ravel()[self._town_cells]
         fill[self.town_index] = shelter / self._town_capacity
+        full_days = m.config.civilians.queue_full_days
         fill[self.checkpoint_index] = [
-            cp.queue / max(7 * cp.config.capacity_per_day, 1) for cp in m.checkpoints
+            cp.queue / max(full_days * cp.config.capacity_per_day, 1) for cp in m.checkpoints
         ]
-        quota = min(m.crossing.capacity_today(), 10**9)
-        fill[self.crossing_index] = m.crossing.queue / max(7 * quota, 1)
+        quota = min(m.crossing.capacity_today(), OPEN_BORDER_CAPACITY_FOR_FILL)
+        fill[self.crossing_index] = m.crossing.queue / max(full_days * quota, 1)
         return fill
 
     def _route_weights(self, origins: np.ndarray) -> np.ndarray:
@@ -409,10 +412,13 @@ class Civilians:
         m.places.receive(self.displaced.arrivals(), open_now, table, self.displaced.sheltering)
 
         territory = m.territory
-        proximity = territory.front_nearness(cfg.front_scale_km) * max(intensity, 0.1)
+        proximity = territory.front_nearness(cfg.front_scale_km) * max(
+            intensity, cfg.front_fear_floor
+        )
         recent = 0.0  # no cell changed hands recently
-        if m.day - territory.last_change_day <= RECENT_CHANGE_DAYS:
-            recent = (m.day - territory.captured_day <= RECENT_CHANGE_DAYS).astype(float)
+        memory_days = cfg.control_change_memory_days
+        if m.day - territory.last_change_day <= memory_days:
+            recent = (m.day - territory.captured_day <= memory_days).astype(float)
         at_home = self.residents.total()
         present = at_home + self.displaced.sheltering
         left_yesterday = self.residents.left_today + self.displaced.moved_on_today

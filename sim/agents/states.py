@@ -186,8 +186,8 @@ class Russia(StateActor):
             self.patience = max(0.0, self.patience - self.config.patience_decay_per_day)
 
     def agree_to_ceasefire(self) -> None:
-        """A ceasefire restores Moscow's patience in full."""
-        self.patience = 1.0
+        """A ceasefire restores Moscow's patience (``russia.patience_after_ceasefire``)."""
+        self.patience = self.config.patience_after_ceasefire
 
     def pressure_now(self, signals: Signals) -> float:  # noqa: D102
         return (1.0 - self.patience) + self.config.other_side_weight * signals.turkey_rung_share

@@ -345,6 +345,20 @@ class TurkeyConfig(LadderConfig):
         description="Expected soldiers killed per sortie within 5 km of a post per unit of "
         "troop exposure (estimate; 54 killed in Feb 2020, actors.json).",
     )
+    post_exposure_radius_km: float = Field(
+        5.0,
+        ge=0,
+        le=50,
+        description="Strikes this close to a Turkish observation post endanger its soldiers "
+        "(estimate).",
+    )
+    targeted_casualty_multiplier: float = Field(
+        3.0,
+        ge=1,
+        le=20,
+        description="Times more soldiers killed per exposed sortie while Russia's rung "
+        "strikes near Turkish positions on purpose (estimate).",
+    )
     observation_posts: list[Place] = Field(
         default_factory=lambda: [
             Place(name="OP 9 Morek", lat=35.375, lon=36.70),
@@ -366,6 +380,9 @@ class RussiaConfig(LadderConfig):
     )
     patience_decay_per_day: float = Field(
         0.004, ge=0, le=1, description="Patience lost each day HTS still holds ground."
+    )
+    patience_after_ceasefire: float = Field(
+        1.0, ge=0, le=1, description="Patience restored when a ceasefire is reached (estimate)."
     )
     other_side_weight: float = Field(
         0.3, ge=0, le=2, description="Pressure added per unit of Turkey's rung share."
@@ -405,6 +422,13 @@ class GovernmentConfig(LadderConfig):
         description="Offensive axes: attacks concentrate near these places (places.csv).",
     )
     axis_width_km: float = Field(12.0, gt=0, description="Spread of effort around an axis.")
+    off_axis_effort: float = Field(
+        0.001,
+        gt=0,
+        le=1,
+        description="Attack effort on a front cell far from every axis, relative to one on an "
+        "axis (estimate).",
+    )
     ladder: list[Rung] = Field(default_factory=default_government_ladder, min_length=1)
 
 
@@ -476,6 +500,19 @@ class CombatConfig(_Section):
     replenish_per_day: float = Field(
         0.01, ge=0, le=1, description="Share of losses made good each day."
     )
+    strength_floor_share: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Share of its initial strength a force never falls below (estimate).",
+    )
+    counterattack_min_intensity: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Government tempo rebels face on just-lost cells while its offensive is "
+        "paused, 0..1 (estimate).",
+    )
 
 
 class RebelsConfig(_Section):
@@ -494,6 +531,12 @@ class RebelsConfig(_Section):
         description="Threat (0..1) above which cooperation rises ('a battle for survival').",
     )
     cooperation_initial: float = Field(0.2, ge=0, le=1, description="Cooperation on day 0.")
+    joined_at_cooperation: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Cooperation at and above which HTS and the NLF count as allied (logged).",
+    )
     cooperation_rise_per_day: float = Field(0.08, ge=0, le=1, description="Rise under threat.")
     cooperation_decay_per_day: float = Field(0.02, ge=0, le=1, description="Decay without.")
     cooperation_bonus: float = Field(
@@ -606,6 +649,15 @@ class CiviliansConfig(_Section):
     front_weight: float = Field(0.5, ge=0, description="Risk next to an active front.")
     front_scale_km: float = Field(5.0, gt=0, description="Decay length of front risk.")
     control_change_weight: float = Field(2.0, ge=0, description="Risk when control changes.")
+    control_change_memory_days: int = Field(
+        7, ge=0, le=365, description="Days a change of control nearby frightens residents."
+    )
+    front_fear_floor: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Share of the front's risk felt while no offensive is under way (estimate).",
+    )
     social_weight: float = Field(2.0, ge=0, description="Risk per share of neighbours leaving.")
     secondary_tolerance_factor: float = Field(
         3.0, gt=0, description="Displaced people tolerate this many times more before moving on."
@@ -619,7 +671,12 @@ class CiviliansConfig(_Section):
         gt=0,
         le=5,
         description="Displaced people a town hosts before it counts as full, as a share of "
-        "its residents on day 0 (at least 1,000).",
+        "its residents on day 0 (at least `town_host_min_people`).",
+    )
+    town_host_min_people: float = Field(
+        1000.0,
+        ge=1,
+        description="Displaced people even the smallest town hosts before it counts as full.",
     )
     turkey_pull: float = Field(2.0, description="Attraction of crossing when allowed.")
     checkpoint_pull: float = Field(
@@ -636,6 +693,13 @@ class CiviliansConfig(_Section):
     )
     queue_giveup_per_day: float = Field(
         0.1, ge=0, le=1, description="Share of a closed queue that gives up each day."
+    )
+    queue_full_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description="A queue this many days of capacity long counts as full when people "
+        "choose where to go.",
     )
     government_area_cost: float = Field(
         8.0, ge=1, description="Route cost multiplier through government-held cells."
