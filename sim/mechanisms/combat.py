@@ -1,6 +1,6 @@
 """Ground combat on the front: which cells change hands, and who loses how many fighters.
 
-Pure functions. Control codes are those of :mod:`sim.world.geography`.
+Pure functions. Control codes are those of :mod:`sim.world.codes`.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.mechanisms.stencils import box_sum_3x3, touches_4
-from sim.world.geography import GOVERNMENT, HTS, NLF
+from sim.world.codes import GOVERNMENT, HTS, NLF
 
 
 def front_cells(control: np.ndarray) -> np.ndarray:
