@@ -87,9 +87,7 @@ class AirCampaign(mesa.Agent):
             self._spread_matrices = (spread_cells, bomb.spread_matrices(m.geo.shape, spread_cells))
         matrices = self._spread_matrices[1] if spread_cells > 0 else None
         self.impact = effectiveness * bomb.spread_impact(placed, spread_cells, matrices)
-        self.hazard[...] = bomb.update_hazard(
-            self.hazard, self.impact, cfg.hazard_decay_per_day, 1.0
-        )
+        self.hazard[...] = bomb.update_hazard(self.hazard, self.impact, cfg.hazard_decay_per_day)
         cells, dead = bomb.deaths_per_cell(m.rng, people, self.impact, cfg.lethality_per_sortie)
         if cells.size:
             home = residents.at_home.reshape(len(residents.tolerance), -1)

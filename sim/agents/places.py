@@ -42,15 +42,14 @@ class Camp(FixedAgent):
         return max(self.capacity_people - self.population, 0)
 
     def note_fill(self) -> None:
-        """Log when the camp fills up or has room again."""
-        full = self.population >= self.capacity_people
-        if full != self.full:
-            self.full = full
+        """Log the day the camp fills up (once full it stays full: nobody leaves a camp)."""
+        if not self.full and self.population >= self.capacity_people:
+            self.full = True
             self.model.log_event(
                 self.name,
-                "camp_full" if full else "camp_room",
+                "camp_full",
                 f"{self.population:,} people, capacity {self.capacity_people:,}",
-                "arrivals filled the last places" if full else "people left or capacity grew",
+                "arrivals filled the last places",
             )
 
 

@@ -82,6 +82,8 @@ def target_weights(ground: GroundTargets, people_present: np.ndarray, w_towns: f
     return p
 
 
+# Reference implementation, used by the tests only (the model uses ground_targets and
+# target_weights, which give the same shares).
 def target_probabilities(
     targetable: np.ndarray,
     front_band: np.ndarray,
@@ -169,11 +171,9 @@ def spread_impact(
     return impact
 
 
-def update_hazard(
-    hazard: np.ndarray, impact: np.ndarray, decay_per_day: float, effectiveness: float
-) -> np.ndarray:
-    """Hazard after one day: old hazard decays, today's effective impact adds."""
-    return hazard * decay_per_day + effectiveness * impact
+def update_hazard(hazard: np.ndarray, impact: np.ndarray, decay_per_day: float) -> np.ndarray:
+    """Hazard after one day: old hazard decays, today's impact adds."""
+    return hazard * decay_per_day + impact
 
 
 def deaths_per_cell(

@@ -33,13 +33,6 @@ def isolated_cells(control: np.ndarray) -> np.ndarray:
     return opposition & (neighbours == 0) & touches_4(control == GOVERNMENT)
 
 
-def axis_weights(distance_to_axes_km: list[np.ndarray], width_km: float) -> np.ndarray:
-    """Relative attack effort per cell: sum over axes of ``exp(-distance / width)``."""
-    if not distance_to_axes_km:
-        return np.ones((1, 1))
-    return np.sum(np.exp(-np.stack(distance_to_axes_km) / width_km), axis=0)
-
-
 def capture_probability(ratio: np.ndarray, rate_per_day: float) -> np.ndarray:
     """Daily chance a cell falls, from the local attacker:defender power ratio.
 

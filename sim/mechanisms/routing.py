@@ -111,6 +111,7 @@ class RouteGraph:
         return np.where(self.passable_fine[None, ...], dist, np.inf)
 
 
+# Reference implementation, used by the tests only (the model uses RouteGraph).
 def cost_distance_km(
     passable: np.ndarray,
     cell_cost: np.ndarray,
