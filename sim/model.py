@@ -50,7 +50,7 @@ class EscalationModel(mesa.Model):
 
     Attributes:
         config: The live scenario (scripted events replace it).
-        day: Days since ``config.start_date`` (0 before the first step).
+        day: Days since ``start_date`` (0 before the first step).
         events: The event log, rows of (day, date, actor, kind, detail, reason).
         territory: The control map and the fields derived from it.
         air_campaign, turkey, russia, government: The air campaign and the states.
@@ -74,6 +74,8 @@ class EscalationModel(mesa.Model):
         self.config_at_start = config
         self.geo = geography if geography is not None else build_geography(config)
         self.day = 0
+        #: Run length and calendar, fixed for the run (scripted events cannot move them).
+        self.days, self.start_date = config.days, config.start_date
         self.events: list[tuple[int, str, str, str, str, str]] = []
         self.ceasefire_until = -1
         self._scripted = self._schedule_scripted_events()
@@ -126,7 +128,7 @@ class EscalationModel(mesa.Model):
     def _schedule_scripted_events(self) -> dict[int, list[ScriptedEvent]]:
         plan: dict[int, list[ScriptedEvent]] = defaultdict(list)
         for event in self.config.events:
-            day = event.day if event.day is not None else (event.date - self.config.start_date).days
+            day = event.day if event.day is not None else (event.date - self.start_date).days
             plan[day].append(event)
         return plan
 
@@ -153,7 +155,7 @@ class EscalationModel(mesa.Model):
         self.crossed_to_turkey += crossed
         self._record_history()
         self.measurement.measure(self)
-        if self.day >= self.config.days:
+        if self.day >= self.days:
             self.running = False
 
     def _apply_scripted_events(self) -> None:
@@ -229,7 +231,7 @@ class EscalationModel(mesa.Model):
     @property
     def date(self) -> dt.date:
         """Calendar date of the current day."""
-        return self.config.start_date + dt.timedelta(days=self.day)
+        return self.start_date + dt.timedelta(days=self.day)
 
     @property
     def ceasefire_active(self) -> bool:
@@ -268,8 +270,8 @@ class EscalationModel(mesa.Model):
         return self.measurement.timeseries()
 
     def run(self, progress=None) -> None:
-        """Run to ``config.days``; ``progress`` (if given) is called with each finished day."""
-        while self.running and self.day < self.config.days:
+        """Run to ``days``; ``progress`` (if given) is called with each finished day."""
+        while self.running and self.day < self.days:
             self.step()
             if progress is not None:
                 progress(self.day)

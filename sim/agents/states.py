@@ -38,6 +38,8 @@ class StateActor(mesa.Agent, ABC):
     Attributes:
         rung: Current rung index (0 = bottom).
         pressure: Last pressure score computed.
+        n_rungs: Rungs on the ladder, fixed for the run (events may change a rung's
+            contents, not their number).
     """
 
     actor_name = "state"
@@ -48,6 +50,7 @@ class StateActor(mesa.Agent, ABC):
         super().__init__(model)
         self.rung = 0
         self.pressure = 0.0
+        self.n_rungs = len(self.config.ladder)
         self.last_move_day = NEVER_DAY
 
     @property
@@ -68,7 +71,7 @@ class StateActor(mesa.Agent, ABC):
     @property
     def rung_share(self) -> float:
         """Position on the ladder, 0 (bottom) to 1 (top)."""
-        top = len(self.config.ladder) - 1
+        top = self.n_rungs - 1
         return self.rung / top if top else 0.0
 
     def follow_forced_rung(self, day: int) -> None:
@@ -77,7 +80,7 @@ class StateActor(mesa.Agent, ABC):
         if forced is None or forced == self.rung:
             return
         old = self.rung_name
-        self.rung = min(forced, len(self.config.ladder) - 1)
+        self.rung = min(forced, self.n_rungs - 1)
         self.last_move_day = day
         self.model.log_event(
             self.actor_name,
@@ -97,14 +100,13 @@ class StateActor(mesa.Agent, ABC):
     def decide(self, signals: Signals) -> None:
         """Move at most one rung, and log why (a forced rung only updates the pressure)."""
         ladder = self.config.ladder
-        self.rung = min(self.rung, len(ladder) - 1)
         self.pressure = self.pressure_now(signals)
         if self.config.forced_rung is not None:
             return
         day = self.model.day
         new = decide_rung(
             self.rung,
-            [r.enter_at for r in ladder],
+            [ladder[i].enter_at for i in range(self.n_rungs)],
             self.pressure,
             day - self.last_move_day,
             self.config.cooldown_days,

@@ -20,9 +20,6 @@ from pydantic import BaseModel, ValidationError
 
 from sim.world.schema import Scenario, section_model
 
-#: Keys a scripted event may not change mid-run: they shape the world built on day 0.
-FROZEN_KEYS = ("grid", "population", "control", "camps", "seed", "days", "start_date", "events")
-
 Origin = tuple[str, int | None]
 KeyPath = tuple[str | int, ...]
 
@@ -321,9 +318,17 @@ def _check_events(scenario: Scenario, lines: dict[KeyPath, Origin], file: str) -
             except ValueError as exc:
                 problems.append(Problem(*where, format_key(prefix), str(exc)))
                 continue
-            if key[0] in FROZEN_KEYS:
+            # Which keys the model fixes on day 0 is found by watching it read them.
+            from sim.event_keys import fixed_part
+
+            fixed = fixed_part(key)
+            if fixed is not None:
                 problems.append(
-                    Problem(*where, format_key(prefix), f"'{key[0]}' cannot change during a run")
+                    Problem(
+                        *where,
+                        format_key(prefix),
+                        f"cannot change during a run: the model reads {fixed} only on day 0",
+                    )
                 )
                 continue
             trial = copy.deepcopy(base)
