@@ -40,7 +40,7 @@ import pytest
 from scipy import stats
 
 from sim.agents.civilians import Residents
-from sim.agents.places import BorderCrossing, Checkpoint, Places
+from sim.agents.places import Places
 from sim.agents.states import Turkey
 from sim.mechanisms import displacement as disp
 from sim.world.layers import build_grid
@@ -115,6 +115,15 @@ class _FixedChoice:
         return disp.split_among(rng, leavers, SHARES)
 
 
+class _TinyMap:
+    """Three cells in a row; every place stands in the first."""
+
+    shape = (1, POPULATION.size)
+
+    def cell_of(self, lat: float, lon: float) -> tuple[int, int]:
+        return (0, 0)
+
+
 class TinyWorld(mesa.Model):
     """The tiny world run by the model's own civilian agents.
 
@@ -143,11 +152,9 @@ class TinyWorld(mesa.Model):
         self.risk = np.zeros((1, POPULATION.size))
         self.residents = Residents(self, POPULATION.reshape(1, -1).astype(np.int64))
         self.turkey = Turkey(self)  # the crossing follows Turkey's rung (sealed here)
-        self.places = Places.__new__(Places)
-        self.places.camps = []
-        grid = build_grid((1, POPULATION.size), self.random)
-        self.places.checkpoints = [Checkpoint(self, grid[(0, 0)], 0)]
-        self.places.crossing = BorderCrossing(self, grid[(0, POPULATION.size - 1)])
+        self.geo = _TinyMap()
+        self.grid = build_grid(self.geo.shape, self.random)
+        self.places = Places(self)  # one checkpoint and the crossing, no camps
         self.sheltering = np.zeros((1, POPULATION.size), dtype=np.int64)
 
     def log_event(self, *row: str) -> None:
