@@ -225,7 +225,8 @@ class SyrianGovernment(StateActor):
     def pacing_factor(self, border_displaced_people: int, turkey_threshold: int) -> float:
         """Salami tactics: the share of full tempo the government allows itself.
 
-        Full tempo up to half of ``salami_margin x threshold``, none at it; 1 when off.
+        Full tempo up to ``salami_full_tempo_share`` of the ceiling (``salami_margin x
+        threshold``), falling linearly to none at the ceiling; 1 when off.
         """
         cfg = self.config
         if not cfg.salami_tactics:
@@ -233,5 +234,5 @@ class SyrianGovernment(StateActor):
         ceiling = cfg.salami_margin * turkey_threshold
         if ceiling <= 0:
             return 0.0
-        # Full tempo up to half the ceiling, none at the ceiling.
-        return float(min(1.0, max(0.0, 2.0 * (ceiling - border_displaced_people) / ceiling)))
+        slope = 1.0 / (1.0 - cfg.salami_full_tempo_share)
+        return float(min(1.0, max(0.0, slope * (ceiling - border_displaced_people) / ceiling)))

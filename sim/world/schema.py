@@ -412,6 +412,13 @@ class GovernmentConfig(LadderConfig):
     salami_margin: float = Field(
         0.7, gt=0, le=1, description="Share of Turkey's threshold the pacing aims to stay under."
     )
+    salami_full_tempo_share: float = Field(
+        0.5,
+        ge=0,
+        le=0.95,
+        description="Share of the pacing ceiling up to which the offensive keeps full tempo; "
+        "tempo then falls linearly to none at the ceiling (estimate).",
+    )
     axes: list[Place] = Field(
         default_factory=lambda: [
             Place(name="Kafr Nabudah", lat=35.445, lon=36.457),
