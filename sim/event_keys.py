@@ -24,16 +24,16 @@ KeyPath = tuple[str, ...]
 SHAPE = "#"
 #: Stands for any index of a list in a key path.
 ANY = "[]"
-#: Overrides of the traced run: coarse and short, busy enough for every daily path to run
-#: (an offensive, route refreshes, leaving, queues and a change of border policy).
-TRACE_OVERRIDES = (
-    "grid.cell_km=10",
-    "days=20",
-    "government.forced_rung=3",
-    "russia.forced_rung=2",
-    "border.policy=quota",
-    "border.quota_per_day=100",
-)
+#: Changes to the schema's defaults for the traced run: coarse and short, busy enough for
+#: every daily path to run (an offensive, route refreshes, leaving, queues, crossings).
+TRACE_CHANGES = {
+    "grid.cell_km": 10,
+    "days": 20,
+    "government.forced_rung": 3,
+    "russia.forced_rung": 2,
+    "border.policy": "quota",
+    "border.quota_per_day": 100,
+}
 
 
 class _Reads:
@@ -107,21 +107,15 @@ def fixed_keys() -> frozenset[KeyPath]:
     List indices are :data:`ANY`; a path ending in :data:`SHAPE` is a list's length.
     """
     from sim.model import EscalationModel  # the model imports the loader, which imports us
-    from sim.world.loader import load_scenario
+    from sim.world.loader import apply_changes
     from sim.world.schema import Scenario
 
-    scenario: Scenario = load_scenario(_default_scenario(), list(TRACE_OVERRIDES))
+    scenario = apply_changes(Scenario(), TRACE_CHANGES)
     reads = _Reads()
     model = EscalationModel(_TracedSection(scenario, (), reads))  # type: ignore[arg-type]
     reads.phase = "run"
     model.run()
     return frozenset(reads.paths["build"] - reads.paths["run"])
-
-
-def _default_scenario() -> str:
-    from pathlib import Path
-
-    return str(Path(__file__).resolve().parents[1] / "scenarios" / "default.yaml")
 
 
 def _normalise(key: tuple[str | int, ...]) -> KeyPath:
