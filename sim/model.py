@@ -4,7 +4,7 @@ Each phase of the day has one owner (docs/architecture.md):
 
 1. scripted events change the live scenario (here);
 2. the states read the day's :class:`~sim.agents.states.Signals` and move on their ladders
-   (:mod:`sim.agents.states`); a ceasefire may be reached (here);
+   (:mod:`sim.agents.states`); a ceasefire may be reached (:mod:`sim.agents.ceasefire`);
 3. the air campaign flies its sorties (:mod:`sim.agents.air_campaign`);
 4. government forces attack, the rebels counter-attack and the alliance updates
    (:mod:`sim.agents.armed_groups`, through :mod:`sim.world.territory`);
@@ -26,6 +26,7 @@ from mesa.agentset import AgentSet
 
 from sim.agents.air_campaign import AirCampaign
 from sim.agents.armed_groups import GovernmentForces, RebelAlliance, RebelGroup
+from sim.agents.ceasefire import Ceasefire
 from sim.agents.civilians import Civilians
 from sim.agents.places import Places
 from sim.agents.states import Russia, Signals, SyrianGovernment, Turkey
@@ -77,7 +78,7 @@ class EscalationModel(mesa.Model):
         #: Run length and calendar, fixed for the run (scripted events cannot move them).
         self.days, self.start_date = config.days, config.start_date
         self.events: list[tuple[int, str, str, str, str, str]] = []
-        self.ceasefire_until = -1
+        self.ceasefire = Ceasefire(self)
         self._scripted = self._schedule_scripted_events()
         self.grid = build_grid(self.geo.shape, self.random)
         self.territory = Territory(self.grid, self.geo, config.days, self.log_event)
@@ -189,24 +190,9 @@ class EscalationModel(mesa.Model):
         hts_holds_ground = bool(self.territory.cells_held[HTS] > 0)
         self.russia.wear_patience(hts_holds_ground, self.ceasefire_active)
         self.states.do("decide", self.signals())
-        cf = self.config.ceasefire
-        if (
-            not self.ceasefire_active
-            and self.air_campaign.turkish_soldiers_killed >= cf.turkey_casualties_soldiers
-            and self.government_forces.losses_fighters >= cf.government_losses_fighters
-        ):
-            self.ceasefire_until = self.day + cf.duration_days
+        killed = self.air_campaign.turkish_soldiers_killed
+        if self.ceasefire.reached(self.day, killed, self.government_forces.losses_fighters):
             self.russia.agree_to_ceasefire()
-            self.log_event(
-                "Russia-Turkey",
-                "ceasefire",
-                f"ceasefire for {cf.duration_days} days: strikes and offensives stop",
-                f"both sides' costs passed their thresholds: "
-                f"{self.air_campaign.turkish_soldiers_killed} "
-                f"Turkish soldiers killed (>= {cf.turkey_casualties_soldiers:.0f}), "
-                f"{self.government_forces.losses_fighters:,.0f} government fighters lost "
-                f"(>= {cf.government_losses_fighters:,.0f})",
-            )
 
     def _fight(self, intensity: float) -> None:
         self.government_forces.attack(intensity, self.air_campaign.impact)
@@ -236,7 +222,7 @@ class EscalationModel(mesa.Model):
     @property
     def ceasefire_active(self) -> bool:
         """True while a reached or scripted ceasefire holds."""
-        return self.config.ceasefire.active or self.day < self.ceasefire_until
+        return self.ceasefire.holds(self.day)
 
     def pacing(self) -> float:
         """Share of full tempo the government allows itself today (salami tactics)."""
