@@ -284,3 +284,17 @@ def test_former_constants_are_scenario_keys_that_act():
     assert min(series(run(**bloody), "hts_strength")) < 0.9 * 15_000
     floored = run(**bloody, **{"combat.strength_floor_share": 0.9})
     assert min(series(floored, "hts_strength")) >= 0.9 * 15_000 - 1e-6
+
+
+def test_a_reached_ceasefire_stops_strikes_and_restores_russian_patience():
+    hot = {"russia.forced_rung": 3, "bombardment.sorties_per_day": 200.0, "days": 30}
+    low = {"ceasefire.turkey_casualties_soldiers": 1.0, "ceasefire.government_losses_fighters": 1.0}
+    m = run(**hot, **low)
+    days = [row[0] for row in m.events if row[3] == "ceasefire"]
+    assert len(days) == 1  # reached once, and it holds for the rest of the run
+    day = days[0]
+    assert series(m, "ceasefire")[day:] == [1] * (31 - day)
+    assert series(m, "sorties")[day:] == [0] * (31 - day)
+    assert series(m, "russia_patience")[day] == 1.0
+    # Without the low thresholds the same run has no ceasefire.
+    assert max(series(run(**hot), "ceasefire")) == 0
