@@ -9,14 +9,18 @@ marker sizes and colours, line data; the front contour only when control changed
 from __future__ import annotations
 
 import datetime as dt
+import io
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
+from PIL import Image
 
 from sim.app.measure import daily_series
 from sim.app.narrate import rung_label
@@ -43,6 +47,24 @@ def _thousands(value: float, _pos: int) -> str:
     return f"{value / 1000:,.0f}k" if abs(value) >= 1000 else f"{value:,.0f}"
 
 
+def _nice_ceiling(value: float) -> float:
+    """The next of 1, 2, 5 x 10^k at or above ``value``.
+
+    Axis limits then change seldom, so the axes are seldom redrawn.
+    """
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(f * power for f in (1, 2, 5, 10) if f * power >= value)
+
+
+def _png(rgba: np.ndarray) -> bytes:
+    """RGBA or RGB pixels as PNG bytes (fast zlib level: the picture changes daily)."""
+    out = io.BytesIO()
+    Image.fromarray(rgba).save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
 class MapFigure:
     """The live map of one run.
 
@@ -63,6 +85,7 @@ class MapFigure:
             geo.lat[0] + half_lat,
         )
         self.figure = Figure(figsize=(8.4, 7.2), dpi=DPI, layout="constrained")
+        self._canvas = FigureCanvasAgg(self.figure)
         ax = self.ax = self.figure.add_subplot()
         cmap = ListedColormap([CONTROL_COLOURS[k] for k in (GOVERNMENT, HTS, NLF, TURKEY)])
         self._image = ax.imshow(
@@ -140,7 +163,46 @@ class MapFigure:
         crossing = model.config.border.crossing
         ax.plot(crossing.lon, crossing.lat, "*", ms=16, color="#ffb703", mec="black", zorder=9)
         self.figure.legend(handles=_legend_handles(), loc="outside right upper", fontsize=9)
+        self._dynamic = [self._image, self._home, self._displaced, self._camps, self._checkpoints]
+        self._overlay: tuple[np.ndarray, np.ndarray] | None = None
         self.update()
+
+    def png(self) -> bytes:
+        """The map as PNG bytes.
+
+        What never changes (outline, border, town names, posts, legend) is drawn once
+        into a transparent overlay; each day only control, people, camps, checkpoints
+        and the front are drawn, and the overlay is laid over them.
+        """
+        static = [
+            a
+            for a in [*self.ax.lines, *self.ax.texts, *self.ax.collections]
+            if a not in self._dynamic and a not in self._front_artists()
+        ]
+        static += list(self.figure.legends)
+        if self._overlay is None:
+            self._canvas.draw()  # lays the figure out once; the layout then stays fixed
+            self.figure.set_layout_engine("none")
+            hidden = [*self._dynamic, *self._front_artists(), self.ax.patch, self.figure.patch]
+            for artist in hidden:
+                artist.set_visible(False)
+            self._canvas.draw()
+            rgba = np.asarray(self._canvas.buffer_rgba()).astype(np.float32) / 255.0
+            alpha = rgba[..., 3:4]
+            self._overlay = (rgba[..., :3] * alpha * 255.0, 1.0 - alpha)
+            for artist in hidden:
+                artist.set_visible(True)
+        for artist in static:
+            artist.set_visible(False)
+        self._canvas.draw()
+        for artist in static:
+            artist.set_visible(True)
+        base = np.asarray(self._canvas.buffer_rgba())[..., :3]
+        colour, keep = self._overlay
+        return _png((base * keep + colour).astype(np.uint8))
+
+    def _front_artists(self) -> list:
+        return [self._front] if self._front is not None else []
 
     def _control_shown(self) -> np.ndarray:
         return np.where(self.model.geo.turkey, TURKEY, self.model.control)
@@ -211,6 +273,7 @@ class PlotsFigure:
         self.model = model
         days = model.config.days
         self.figure = Figure(figsize=(8.4, 7.2), dpi=DPI, layout="constrained")
+        self._canvas = FigureCanvasAgg(self.figure)
         grid = self.figure.add_gridspec(5, 1, height_ratios=[2.2, 0.8, 0.8, 0.8, 1.6])
         self._ax_people = self.figure.add_subplot(grid[0])
         rung_axes = [self.figure.add_subplot(grid[i + 1], sharex=self._ax_people) for i in range(3)]
@@ -221,7 +284,7 @@ class PlotsFigure:
             key: ax.plot([], [], color=colour, lw=2, label=label)[0]
             for key, label, colour in DESTINATIONS
         }
-        ax.legend(fontsize=8, loc="upper left", ncols=2)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
         ax.set_xlim(0, days)
         self._rungs = {}
@@ -229,17 +292,19 @@ class PlotsFigure:
             ladder = getattr(model, attr).config.ladder
             (self._rungs[attr],) = axis.step([], [], where="post", lw=2, color="#264653")
             axis.set_ylim(-0.4, len(ladder) - 0.6)
-            axis.set_yticks([len(ladder) - 1])
-            axis.set_yticklabels([f"top: {rung_label(ladder[-1].name)}"], fontsize=7)
+            axis.set_yticks([])
+            axis.set_ylabel("rung", fontsize=8)
             axis.text(0.01, 0.9, name, transform=axis.transAxes, va="top", fontsize=9)
             self._rungs[attr + "_label"] = axis.text(
-                0.99,
-                0.1,
+                1.02,
+                0.5,
                 "",
                 transform=axis.transAxes,
-                ha="right",
+                ha="left",
+                va="center",
                 fontsize=9,
                 fontweight="bold",
+                wrap=True,
             )
         ax = self._ax_border
         ax.set_title("Displacement near the border, against Turkey's threshold", fontsize=11)
@@ -247,7 +312,7 @@ class PlotsFigure:
         (self._threshold,) = ax.plot(
             [], [], color=POST_COLOUR, ls="--", lw=1.5, label="Turkey's crisis threshold"
         )
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
         start = model.config.start_date
         ax.xaxis.set_major_formatter(
@@ -255,7 +320,39 @@ class PlotsFigure:
         )
         for axis in [self._ax_people, *rung_axes]:
             axis.tick_params(labelbottom=False)
+        self._dynamic = [
+            *self._people.values(),
+            *self._rungs.values(),
+            self._border,
+            self._threshold,
+        ]
+        self._background = None
+        self._limits: tuple = ()
         self.update()
+
+    def png(self) -> bytes:
+        """The plots as PNG bytes.
+
+        The axes, ticks and legends are drawn only when an axis limit changed (limits
+        move in coarse steps); on other days only the lines and rung names are drawn
+        over the kept background.
+        """
+        limits = (self._ax_people.get_ylim(), self._ax_border.get_ylim())
+        if self._background is None or limits != self._limits:
+            if self._background is None:
+                self._canvas.draw()  # lays the figure out once; the layout then stays fixed
+                self.figure.set_layout_engine("none")
+            for artist in self._dynamic:
+                artist.set_visible(False)
+            self._canvas.draw()
+            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
+            self._limits = limits
+            for artist in self._dynamic:
+                artist.set_visible(True)
+        self._canvas.restore_region(self._background)
+        for artist in self._dynamic:
+            artist.axes.draw_artist(artist)
+        return _png(np.asarray(self._canvas.buffer_rgba()))
 
     def update(self) -> None:
         """Bring the plots to the model's current day."""
@@ -265,17 +362,20 @@ class PlotsFigure:
         in_camps = np.asarray(s["in_camps"])
         values = {key: np.asarray(s[key]) for key, *_ in DESTINATIONS if key in s}
         values["new_in_camps"] = in_camps - in_camps[0]
-        top = 1.0
+        top = 0.05 * m.population_total  # a floor, so the first days do not rescale daily
         for key, line in self._people.items():
             line.set_data(days, values[key])
             top = max(top, float(values[key].max()))
-        self._ax_people.set_ylim(0, top * 1.1)
+        self._ax_people.set_ylim(0, _nice_ceiling(top * 1.05))
         for attr, _ in STATES:
             state = getattr(m, attr)
             self._rungs[attr].set_data(days, s[f"{attr}_rung"])
-            self._rungs[attr + "_label"].set_text(rung_label(state.rung_name))
+            self._rungs[attr + "_label"].set_text(
+                f"{rung_label(state.rung_name)}\n(rung {state.rung + 1} of "
+                f"{len(state.config.ladder)})"
+            )
         border = np.asarray(s["border_displaced_people"])
         threshold = m.config.turkey.crisis_threshold_people
         self._border.set_data(days, border)
         self._threshold.set_data([0, m.config.days], [threshold, threshold])
-        self._ax_border.set_ylim(0, max(threshold, float(border.max())) * 1.15)
+        self._ax_border.set_ylim(0, _nice_ceiling(max(threshold, float(border.max())) * 1.05))

@@ -9,14 +9,10 @@ step the same run.
 from __future__ import annotations
 
 import html
-import io
 
 import solara
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
-from PIL import Image
 
 from sim.app.classroom import ClassroomModel
 from sim.app.figures import MapFigure, PlotsFigure
@@ -38,19 +34,6 @@ CSS = """
 .idlib-routine { font-size: 13px; color: #555; }
 .idlib-note { font-size: 14px; }
 """
-
-
-def render_png(figure: Figure) -> bytes:
-    """The figure as PNG bytes (fast zlib level: the picture changes every day)."""
-    canvas = figure.canvas if isinstance(figure.canvas, FigureCanvasAgg) else None
-    if canvas is None:
-        canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    width, height = canvas.get_width_height()
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=1)
-    return out.getvalue()
 
 
 def _panel_html(model: ClassroomModel) -> str:
@@ -107,7 +90,7 @@ def ClassroomView(model: ClassroomModel):  # noqa: N802 (Solara components are c
     def draw() -> tuple[bytes, bytes]:
         for figure in figures:
             figure.update()
-        return render_png(figures[0].figure), render_png(figures[1].figure)
+        return figures[0].png(), figures[1].png()
 
     map_png, plots_png = solara.use_memo(draw, [model, model.day])
     solara.Style(CSS)
