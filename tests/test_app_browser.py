@@ -193,3 +193,29 @@ def test_reset_after_a_lever_change_changes_the_run(page):
     expect(page.locator(".idlib-day b")).to_have_text("Day 0")
     _step(page, 8)
     assert _left_home(page) > baseline  # five times the sorties drive more people out
+
+
+def test_each_tab_has_its_own_run(page, browser, app_url):
+    other_context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    outside = []
+
+    def route(request_route):
+        if urlparse(request_route.request.url).hostname == "127.0.0.1":
+            request_route.continue_()
+        else:
+            outside.append(request_route.request.url)
+            request_route.abort()
+
+    other_context.route("**/*", route)
+    try:
+        other = other_context.new_page()
+        other.set_default_timeout(TIMEOUT_MS)
+        other.goto(app_url)
+        expect(other.locator(".idlib-day b")).to_have_text("Day 0")
+        _step(page, 3)
+        _step(other, 1)
+        assert _day(page) == 3
+        assert _day(other) == 1
+    finally:
+        other_context.close()
+    assert outside == []

@@ -98,7 +98,7 @@ def ClassroomView(model: ClassroomModel):  # noqa: N802 (Solara components are c
         solara.HTML(tag="div", unsafe_innerHTML=_panel_html(model))
         with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
             solara.Image(map_png, classes=["idlib-map"])
-            with solara.Column(style={"flex": "1 1 380px", "min-width": "380px"}):
+            with solara.Column(style={"flex": "1 1 340px", "min-width": "340px"}):
                 solara.HTML(tag="div", unsafe_innerHTML=_log_html(model))
         solara.Image(plots_png, classes=["idlib-plots"])
 
@@ -159,8 +159,9 @@ def Page():  # noqa: N802
                 render_interval=render_interval,
                 use_threads=use_threads,
             )
+            solara.Text(f"Pause between days when playing: {play_interval.value} ms")
             solara.SliderInt(
-                f"Pause between days when playing: {play_interval.value} ms",
+                "",
                 value=play_interval,
                 min=0,
                 max=1000,
