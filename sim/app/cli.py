@@ -60,7 +60,7 @@ def _port_problem(host: str, port: int) -> str | None:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    """Check the scenario and the port, then become the server (until Ctrl+C)."""
+    """Check the scenario and the port, then serve in this process until Ctrl+C."""
     scenario = args.scenario if args.scenario is not None else teaching_scenario()
     try:
         load_scenario(scenario)
@@ -72,8 +72,11 @@ def run_app(args: argparse.Namespace) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    # Before Solara is imported: it reads its settings from the environment then.
+    os.environ[SCENARIO_ENV] = str(scenario.resolve())
+    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
     try:
-        import solara  # noqa: F401
+        from solara.__main__ import cli as solara_cli
     except ImportError:
         print(
             "error: the app's packages are missing; install them with "
@@ -81,16 +84,8 @@ def run_app(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    env = {
-        **os.environ,
-        SCENARIO_ENV: str(scenario.resolve()),
-        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
-    }
     page = Path(__file__).with_name("page.py")
-    command = [
-        sys.executable,
-        "-m",
-        "solara",
+    options = [
         "run",
         str(page),
         "--host",
@@ -105,6 +100,5 @@ def run_app(args: argparse.Namespace) -> int:
     ]
     print(f"Classroom app: http://{args.host}:{args.port}/  ({scenario}; Ctrl+C stops it)")
     sys.stdout.flush()
-    # The server replaces this process, so Ctrl+C and signals reach it directly.
-    os.execve(sys.executable, command, env)
-    return 0  # not reached
+    solara_cli.main(args=options, prog_name="solara", standalone_mode=False)
+    return 0

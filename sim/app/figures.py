@@ -84,9 +84,10 @@ class MapFigure:
             geo.lat[-1] - half_lat,
             geo.lat[0] + half_lat,
         )
-        self.figure = Figure(figsize=(8.4, 7.2), dpi=DPI, layout="constrained")
+        # Fixed margins (no layout engine): nothing to solve before the first picture.
+        self.figure = Figure(figsize=(8.4, 7.2), dpi=DPI)
         self._canvas = FigureCanvasAgg(self.figure)
-        ax = self.ax = self.figure.add_subplot()
+        ax = self.ax = self.figure.add_axes((0.01, 0.01, 0.70, 0.98))
         cmap = ListedColormap([CONTROL_COLOURS[k] for k in (GOVERNMENT, HTS, NLF, TURKEY)])
         self._image = ax.imshow(
             self._control_shown(),
@@ -162,7 +163,9 @@ class MapFigure:
         )
         crossing = model.config.border.crossing
         ax.plot(crossing.lon, crossing.lat, "*", ms=16, color="#ffb703", mec="black", zorder=9)
-        self.figure.legend(handles=_legend_handles(), loc="outside right upper", fontsize=9)
+        self.figure.legend(
+            handles=_legend_handles(), loc="upper left", bbox_to_anchor=(0.72, 0.99), fontsize=9
+        )
         self._dynamic = [self._image, self._home, self._displaced, self._camps, self._checkpoints]
         self._overlay: tuple[np.ndarray, np.ndarray] | None = None
         self.update()
@@ -181,8 +184,6 @@ class MapFigure:
         ]
         static += list(self.figure.legends)
         if self._overlay is None:
-            self._canvas.draw()  # lays the figure out once; the layout then stays fixed
-            self.figure.set_layout_engine("none")
             hidden = [*self._dynamic, *self._front_artists(), self.ax.patch, self.figure.patch]
             for artist in hidden:
                 artist.set_visible(False)
@@ -272,9 +273,18 @@ class PlotsFigure:
     def __init__(self, model: EscalationModel):
         self.model = model
         days = model.config.days
-        self.figure = Figure(figsize=(8.4, 7.2), dpi=DPI, layout="constrained")
+        self.figure = Figure(figsize=(8.4, 7.2), dpi=DPI)
         self._canvas = FigureCanvasAgg(self.figure)
-        grid = self.figure.add_gridspec(5, 1, height_ratios=[2.2, 0.8, 0.8, 0.8, 1.6])
+        grid = self.figure.add_gridspec(
+            5,
+            1,
+            height_ratios=[2.2, 0.8, 0.8, 0.8, 1.6],
+            left=0.1,
+            right=0.72,
+            top=0.95,
+            bottom=0.05,
+            hspace=0.3,
+        )
         self._ax_people = self.figure.add_subplot(grid[0])
         rung_axes = [self.figure.add_subplot(grid[i + 1], sharex=self._ax_people) for i in range(3)]
         self._ax_border = self.figure.add_subplot(grid[4], sharex=self._ax_people)
@@ -339,9 +349,6 @@ class PlotsFigure:
         """
         limits = (self._ax_people.get_ylim(), self._ax_border.get_ylim())
         if self._background is None or limits != self._limits:
-            if self._background is None:
-                self._canvas.draw()  # lays the figure out once; the layout then stays fixed
-                self.figure.set_layout_engine("none")
             for artist in self._dynamic:
                 artist.set_visible(False)
             self._canvas.draw()
