@@ -4,6 +4,7 @@
 
 * **ready**: from starting ``idlib-sim app`` to the map shown in headless Chromium
   (the browser is already open; it retries until the server answers).
+  The server's CPU time by then is given too: it depends less on the machine's load.
 * **step (browser)**: from clicking Step to the panel showing the next day (the map and
   the plots arrive in the same update), on the teaching scenario.
 * **step (server)**: the model's day plus redrawing both figures to PNG, in-process.
@@ -75,9 +76,16 @@ def _day(page) -> int:
     return int(page.locator(".idlib-day b").inner_text().split()[1])
 
 
-def time_ready(browser, starts: int, home: str) -> list[float]:
-    """Seconds from the command to the map on screen, one per start."""
-    out = []
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_ready(browser, starts: int, home: str) -> tuple[list[float], list[float]]:
+    """Seconds from the command to the map on screen, and the server's CPU seconds
+    by then, one of each per start."""
+    out, cpu = [], []
     for _ in range(starts):
         port = _free_port()
         context = browser.new_context(viewport={"width": 1600, "height": 1000})
@@ -87,10 +95,11 @@ def time_ready(browser, starts: int, home: str) -> list[float]:
         try:
             _open_when_up(page, f"http://127.0.0.1:{port}/", began + 60)
             out.append(time.monotonic() - began)
+            cpu.append(_cpu_seconds(server.pid))
         finally:
             context.close()
             _stop(server)
-    return out
+    return out, cpu
 
 
 def time_steps_in_browser(browser, steps: int, home: str) -> list[float]:
@@ -157,13 +166,16 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as home, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ready = time_ready(browser, args.starts, home)
+        ready, ready_cpu = time_ready(browser, args.starts, home)
         clicks = time_steps_in_browser(browser, args.steps, home)
         browser.close()
     server = time_steps_in_process(args.steps)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{os.cpu_count()} cores, load average {load} (1, 5, 15 min) at the end\n")
     print("| what | median | range | n |")
     print("|---|---|---|---|")
     print(_row("page ready after `idlib-sim app`", ready, "s"))
+    print(_row("server CPU time until then", ready_cpu, "s"))
     print(_row("Step -> next day on screen (browser)", clicks))
     print(_row("day + both figures to PNG (server, in-process)", server))
     return 0

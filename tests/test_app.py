@@ -69,11 +69,25 @@ def test_border_policy_as_in_the_scenario_keeps_the_files_policy():
     assert sealed.config.border.policy == "sealed"
 
 
-def test_picker_offers_the_shipped_scenarios_with_the_start_one_first():
+def test_picker_offers_the_shipped_scenarios_with_the_start_one_first(tmp_path):
     choices = scenario_choices(teaching_scenario())
     names = list(choices)
     assert names[0] == "teaching.yaml"
     assert set(names) == {p.name for p in SCENARIOS.glob("*.yaml")}
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(f"extends: {SCENARIOS / 'teaching.yaml'}\nname: mine\ndays: 30\n")
+    (tmp_path / "broken.yaml").write_text("days: lots\n")
+    names = list(scenario_choices(mine))
+    assert names[0] == "mine.yaml"
+    assert "broken.yaml" not in names and "salami.yaml" in names
+
+
+def test_a_scenario_given_on_the_command_line_is_the_first_run(tmp_path, monkeypatch):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(f"extends: {SCENARIOS / 'teaching.yaml'}\nname: mine\ndays: 30\n")
+    monkeypatch.setenv("IDLIB_APP_SCENARIO", str(mine))
+    assert ClassroomModel(scenario_file="mine.yaml").config.name == "mine"
+    assert ClassroomModel(scenario_file="salami.yaml").config.name == "salami"
 
 
 def test_same_levers_and_seed_give_the_same_run_and_another_seed_another():

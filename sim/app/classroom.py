@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.app.levers import AS_IN_SCENARIO, Levers, scenario_choices, start_scenario
+from sim.app.levers import AS_IN_SCENARIO, Levers, resolve_choice, start_scenario
 from sim.app.narrate import Narrator
 from sim.model import EscalationModel
 from sim.world.loader import load_scenario
@@ -19,8 +19,8 @@ class ClassroomModel(EscalationModel):
     """An :class:`EscalationModel` built from a scenario file name and the teaching levers.
 
     Args:
-        scenario_file: File name of a scenario beside the start scenario (the picker's
-            choice), or a path.
+        scenario_file: A picker choice (the start scenario's file name or a shipped
+            file's), or a path.
         sorties_per_day: Base sorties a day.
         crisis_threshold_people: Turkey's crisis threshold, people near the border.
         checkpoint_capacity_per_day: People each checkpoint lets through a day.
@@ -48,7 +48,7 @@ class ClassroomModel(EscalationModel):
         start = start_scenario()
         path = Path(scenario_file) if scenario_file else start
         if not path.is_absolute():
-            path = scenario_choices(start).get(scenario_file, start.parent / scenario_file)
+            path = resolve_choice(scenario_file, start)
         scenario = load_scenario(path)
         own = Levers.of(scenario)
         levers = Levers(

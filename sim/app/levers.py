@@ -33,11 +33,11 @@ def start_scenario() -> Path:
 def scenario_choices(start: Path) -> dict[str, Path]:
     """Scenario files offered by the picker: ``{file name: path}``.
 
-    The valid ``*.yaml`` files beside ``start`` (the ``scenarios/`` folder), with
-    ``start`` itself first.
+    ``start`` first, then the valid shipped files in ``scenarios/`` (a shipped file
+    with the same name as ``start`` gives way to it).
     """
     choices = {start.name: start}
-    for path in sorted(start.parent.glob("*.yaml")):
+    for path in sorted(teaching_scenario().parent.glob("*.yaml")):
         if path.name in choices:
             continue
         try:
@@ -46,6 +46,11 @@ def scenario_choices(start: Path) -> dict[str, Path]:
             continue  # the picker offers only files that load
         choices[path.name] = path
     return choices
+
+
+def resolve_choice(name: str, start: Path) -> Path:
+    """The path of a picker choice: ``start`` if it has that name, else the shipped file."""
+    return start if name == start.name else teaching_scenario().parent / name
 
 
 @dataclass(frozen=True)
