@@ -17,6 +17,7 @@ from mesa.visualization.utils import update_counter
 from sim.app.classroom import ClassroomModel
 from sim.app.figures import MapFigure, PlotsFigure
 from sim.app.levers import Levers, scenario_choices, slider_specs, start_scenario
+from sim.app.measure import daily_series
 from sim.app.narrate import format_date, rung_label
 from sim.world.loader import load_scenario
 
@@ -38,7 +39,7 @@ CSS = """
 
 def _panel_html(model: ClassroomModel) -> str:
     """Day, date, each state's rung by name, the alliance, and where people are."""
-    m = model.metrics
+    m = {column: values[-1] for column, values in daily_series(model).items()}
     states = []
     for state in (model.turkey, model.russia, model.government):
         ladder = state.config.ladder
