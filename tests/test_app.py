@@ -216,3 +216,13 @@ def test_app_help_names_the_defaults(capsys):
     assert stop.value.code == 0
     out = capsys.readouterr().out
     assert "127.0.0.1" in out and "teaching" in out and "--port" in out
+
+
+def test_turkeys_reasons_quote_the_numbers_turkey_decided_on(teaching_run):
+    # The model logs its own reason for each move; the app recomputes it in words.
+    logged = [r for r in teaching_run.events if r[2] == "Turkey" and r[3] == "rung_up"]
+    shown = [line.text for line in teaching_run.narrator.lines if line.text.startswith("Turkey")]
+    assert logged and len(logged) == len(shown)
+    for row, text in zip(logged, shown, strict=True):
+        figure = re.match(r"(?:the opposition lost )?([\d,]+)", row[5]).group(1)
+        assert re.search(rf"(?<![\d,]){figure}(?![\d,])", text), (row[5], text)

@@ -223,7 +223,11 @@ class MapFigure:
         if m.control_version != self._front_version:
             if self._front is not None:
                 self._front.remove()
-            opposition = ((m.control == HTS) | (m.control == NLF)).astype(float)
+            # Turkish ground is masked, so the line runs only between opposition and
+            # government ground, not along the border.
+            opposition = np.ma.masked_where(
+                m.geo.turkey, ((m.control == HTS) | (m.control == NLF)).astype(float)
+            )
             self._front = self.ax.contour(
                 m.geo.lon, m.geo.lat, opposition, levels=[0.5], colors=FRONT_COLOUR, linewidths=2
             )
