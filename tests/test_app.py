@@ -226,3 +226,16 @@ def test_turkeys_reasons_quote_the_numbers_turkey_decided_on(teaching_run):
     for row, text in zip(logged, shown, strict=True):
         figure = re.match(r"(?:the opposition lost )?([\d,]+)", row[5]).group(1)
         assert re.search(rf"(?<![\d,]){figure}(?![\d,])", text), (row[5], text)
+
+
+def test_scripted_ceasefires_read_as_words():
+    scenario = load_scenario(SCENARIOS / "history_2019_2020.yaml", ["grid.cell_km=4"])
+    model = EscalationModel(scenario)
+    narrator = Narrator(model)
+    while model.running and model.day < 130:  # past the truce of 31 Aug 2019 (day 124)
+        model.step()
+        narrator.after_step(model)
+    scripted = [line.text for line in narrator.headlines() if line.text.startswith("Scenario")]
+    assert scripted
+    assert any(text.endswith("a ceasefire starts") for text in scripted)
+    assert not any("ceasefire.active" in text for text in scripted)

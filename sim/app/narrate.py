@@ -159,7 +159,7 @@ class Narrator:
                 f"rung, '{rung_label(model.turkey.rung_name)}', or a scenario change"
             )
         if kind == "scripted":
-            return f"Scenario event: {reason} (sets {detail})"
+            return f"Scenario event: {reason}: {_plain_changes(detail)}"
         return f"{actor}: {detail} ({reason})"
 
     def _rung(
@@ -299,6 +299,16 @@ class Narrator:
                     f"{OWNER_NAMES[CONTROL_NAMES[before]]} {how}",
                 )
             )
+
+
+def _plain_changes(detail: str) -> str:
+    """A scripted event's ``key = value`` list, with the common switches in words."""
+    words = {
+        "ceasefire.active = True": "a ceasefire starts",
+        "ceasefire.active = False": "the ceasefire ends",
+    }
+    parts = [words.get(part.strip(), f"sets {part.strip()}") for part in detail.split(", ")]
+    return "; ".join(parts)
 
 
 def _turkey_reason(model: EscalationModel, series: dict[str, list], yesterday: int) -> str:

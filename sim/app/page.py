@@ -171,7 +171,9 @@ def Page():  # noqa: N802
         with solara.Card("Levers"):
             solara.HTML(
                 tag="p",
-                unsafe_innerHTML="A changed lever applies when you press <b>Reset</b>.",
+                unsafe_innerHTML="A changed lever applies when you press <b>Reset</b>. "
+                "The sliders start at the opening scenario's values and apply to whichever "
+                "scenario is picked.",
                 classes=["idlib-note"],
             )
             LeverInputs(params)
