@@ -29,9 +29,9 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     app = subparsers.add_parser(
         "app",
         help="serve the classroom app (live map, controls, event log) in the browser",
-        description="Serve the classroom app on this machine and print its address. It "
-        "works offline. Without SCENARIO it opens on scenarios/teaching.yaml (120 days on "
-        "4 km cells); the page's picker offers the other files in the same folder.",
+        description="Serve the classroom app on this machine and print its address; it\n"
+        "works offline. Without SCENARIO it opens on scenarios/teaching.yaml (120 days\n"
+        "on 4 km cells); the page's picker also offers the shipped scenarios.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

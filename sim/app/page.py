@@ -149,6 +149,7 @@ def Page():  # noqa: N802
     play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
     render_interval = solara.use_reactive(1)
     use_threads = solara.use_reactive(False)
+    solara.Title(TITLE)
     with solara.AppBar():
         solara.AppBarTitle(TITLE)
     with solara.Sidebar(), solara.Column():
