@@ -177,7 +177,7 @@ class Narrator:
             why = _turkey_reason(model, series, yesterday)
         elif state is model.russia:
             why = (
-                f"its patience with Turkey's Sochi promises is down to {model.russia.patience:.2f}"
+                f"its patience with Turkey's Sochi promises stands at {model.russia.patience:.2f}"
                 " of 1 (it wears down every day HTS holds ground)"
             )
             if model.turkey.rung > 0:
