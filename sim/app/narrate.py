@@ -43,7 +43,7 @@ PROPER_WORDS = {"nlf": "NLF", "hts": "HTS", "turkish": "Turkish", "russian": "Ru
 # A parenthesis naming a year, e.g. "(24-26 May 2019)": history, not the simulated date.
 _HISTORICAL_DATE = re.compile(r"\s*\([^()]*\b(?:19|20)\d\d\b[^()]*\)")
 _TOOK = re.compile(r"took ([\d,.]+) km² from (.+) near (.+)$")
-_HOW_RATIO = re.compile(r"^(.*?): local force ratio ([\d.]+)")
+_RATIO = re.compile(r"force ratio ([\d.]+)")
 _KILLED = re.compile(r"^(\d+) Turkish soldiers? killed")
 _STRIKES = re.compile(r"^(\d+) strikes within (\d+) km")
 
@@ -252,11 +252,11 @@ class Narrator:
         return f"The {name} camps have room again{size}"
 
     def _ground(self, actor: str, detail: str, reason: str) -> str:
-        took, how = _TOOK.search(detail), _HOW_RATIO.match(reason)
-        if took is None or how is None:
+        took = _TOOK.search(detail)
+        if took is None:
             return f"{actor} {detail} ({reason})"
         km2, old, near = took.groups()
-        way, ratio = how.group(1), float(how.group(2))
+        way = reason.split(":", 1)[0]
         who = ACTOR_NAMES.get(actor, actor)
         if "pocket" in way:
             return (
@@ -264,10 +264,9 @@ class Narrator:
                 "from the rest of the opposition, surrenders"
             )
         fight = "a counter-attack" if way.startswith("counter-attack") else "the offensive"
-        return (
-            f"{who} take {km2} km² from {old} near {near} in {fight} "
-            f"(attacker:defender force ratio {ratio:.2f} : 1)"
-        )
+        ratio = _RATIO.search(reason)
+        odds = f" (attacker:defender force ratio {float(ratio.group(1)):.2f} : 1)" if ratio else ""
+        return f"{who} take {km2} km² from {old} near {near} in {fight}{odds}"
 
     def _casualties(self, model: EscalationModel, detail: str, reason: str) -> str:
         killed, strikes = _KILLED.match(detail), _STRIKES.match(reason)
