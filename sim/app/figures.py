@@ -220,7 +220,7 @@ class MapFigure:
         self._checkpoints.set_facecolor(
             [OPEN_COLOUR if cp.is_open else CLOSED_COLOUR for cp in m.checkpoints]
         )
-        if m.control_version != self._front_version:
+        if m.territory.version != self._front_version:
             if self._front is not None:
                 self._front.remove()
             # Turkish ground is masked, so the line runs only between opposition and
@@ -231,7 +231,7 @@ class MapFigure:
             self._front = self.ax.contour(
                 m.geo.lon, m.geo.lat, opposition, levels=[0.5], colors=FRONT_COLOUR, linewidths=2
             )
-            self._front_version = m.control_version
+            self._front_version = m.territory.version
 
 
 def _legend_handles() -> list:

@@ -209,7 +209,7 @@ class Narrator:
     def _alliance(self, model: EscalationModel, kind: str) -> str:
         cfg = model.config.rebels
         threat = model.alliance.threat
-        lost = model.ground_lost_km2(cfg.threat_window_days)
+        lost = model.territory.ground_lost_km2(cfg.threat_window_days, model.day)
         because = (
             f"the opposition lost {lost:,.0f} km² in {cfg.threat_window_days} days, a threat "
             f"of {threat:.2f}"
@@ -314,7 +314,7 @@ def _turkey_reason(model: EscalationModel, series: dict[str, list], yesterday: i
     """What weighs most in Turkey's pressure today, in words, with its threshold."""
     cfg = model.config.turkey
     border = int(series["border_displaced_people"][yesterday])
-    ground = model.ground_lost_km2(cfg.window_days)
+    ground = model.territory.ground_lost_km2(cfg.window_days, model.day)
     killed = _window_increase(series["turkish_soldiers_killed"], yesterday, cfg.window_days)
     parts = [
         (
