@@ -230,13 +230,13 @@ def test_run_overwrite_replaces_folder_and_records_seed_and_set(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "run"
-    out.mkdir()
-    (out / "stale.txt").write_text("old\n", encoding="utf-8")
+    assert run_cli(capsys, ["run", str(DEFAULT), "--days", "3", "--out", str(out), *FAST])[0] == 0
+    (out / "stale.png").write_bytes(b"an old figure")
     argv = ["run", str(DEFAULT), "--days", "2", "--seed", "7", "--out", str(out), "--overwrite"]
     code, _, err = run_cli(capsys, [*argv, "--set", "border.policy=open", *FAST])
     assert code == 0, err
 
-    assert not (out / "stale.txt").exists()
+    assert not (out / "stale.png").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert (summary["seed"], summary["days"]) == (7, 2)
@@ -261,3 +261,60 @@ def test_console_script_reports_bad_file_without_traceback(bad_scenario: Path) -
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith(f"error: {bad_scenario}:3: turkey.crisis_treshold_people: ")
+
+
+# ------------------------------------------------------------------ output place
+
+
+@pytest.mark.parametrize("kind", ["under_a_file", "nul_byte", "long_name"])
+def test_unusable_out_is_refused_before_day_one(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.cli
+
+    def never(*_args: object) -> None:
+        raise AssertionError("the simulation started although --out cannot be written")
+
+    monkeypatch.setattr(sim.cli, "_simulate", never)
+    (tmp_path / "file.txt").write_text("a file\n", encoding="utf-8")
+    out = {
+        "under_a_file": tmp_path / "file.txt" / "sub",
+        "nul_byte": tmp_path / "a\0b",
+        "long_name": tmp_path / ("n" * 300),
+    }[kind]
+    [line] = assert_bad_input(*run_cli(capsys, ["run", str(DEFAULT), "--out", str(out), *FAST]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("../../escaped", "escaped"),
+        ("/tmp/abs", "tmp-abs"),
+        ("Open border (2020)", "Open-border-2020"),
+        ("..", "run"),
+        ("x" * 500, "x" * 60),
+    ],
+)
+def test_name_slug_is_a_safe_folder_name(name: str, slug: str) -> None:
+    from sim.cli import name_slug
+
+    assert name_slug(name) == slug
+
+
+def test_scenario_name_never_puts_the_run_outside_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    for name in ("../../escaped", "/etc/absolute"):
+        path = work / "s.yaml"
+        path.write_text(f"extends: {DEFAULT}\nname: {json.dumps(name)}\ndays: 1\n", "utf-8")
+        code, _, err = run_cli(capsys, ["run", str(path), *FAST])
+        assert code == 0, err
+    made = sorted(p.name for p in (work / "results").iterdir())
+    assert len(made) == 2
+    assert sorted(m.split("-seed42-")[0] for m in made) == ["escaped", "etc-absolute"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["b"]
