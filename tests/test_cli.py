@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEFAULT, REPO, RUN_FILES
+from conftest import DEFAULT, LEDGER, REPO, RUN_FILES
 
 from sim.cli import main
 from sim.world.loader import load_scenario, scenario_hash
@@ -318,3 +318,22 @@ def test_scenario_name_never_puts_the_run_outside_results(
     assert sorted(m.split("-seed42-")[0] for m in made) == ["escaped", "etc-absolute"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["b"]
+
+
+def test_run_on_the_shipped_2km_grid_writes_a_balanced_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    argv = ["run", str(DEFAULT), "--days", "3", "--out", str(out), "--no-plots", "--quiet"]
+    code, _, err = run_cli(capsys, argv)
+    assert code == 0, err
+    assert yaml.safe_load((out / "scenario.yaml").read_text(encoding="utf-8"))["grid"] == {
+        "cell_km": 2.0
+    }
+    rows = read_csv(out / "timeseries.csv")
+    assert len(rows) == 4
+    for row in rows:
+        stocks = sum(int(row[c]) for c in LEDGER)
+        assert stocks == int(row["population_total"]) == 3_000_000
+    camps = [r for r in read_csv(out / "camps.csv") if r["day"] == "0"]
+    assert sum(int(r["population"]) for r in camps) == 600_000  # 20 % of 3 million, on the map

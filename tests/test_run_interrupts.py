@@ -60,7 +60,7 @@ def moment_writing(out: Path, proc: subprocess.Popen[str]) -> None:
 @pytest.mark.parametrize("moment", [moment_started, moment_simulating, moment_writing])
 def test_sigterm_at_any_moment_leaves_nothing_behind(moment, tmp_path: Path) -> None:
     out = tmp_path / "results" / "run"
-    proc = start(out)
+    proc = start(out, *(["--days", "100"] if moment is moment_writing else []))
     moment(out, proc)
     assert proc.poll() is None
     proc.send_signal(signal.SIGTERM)
@@ -104,7 +104,8 @@ def test_sigkill_leftovers_are_cleaned_by_the_next_run(tmp_path: Path) -> None:
 
 def test_two_runs_to_one_folder_only_one_reports_success(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    procs = {seed: start(out, "--seed", str(seed), "--no-plots") for seed in (1, 2)}
+    short = ["--days", "100", "--no-plots"]
+    procs = {seed: start(out, "--seed", str(seed), *short) for seed in (1, 2)}
     results = {seed: finish(p) for seed, p in procs.items()}
     winners = [seed for seed, (code, _) in results.items() if code == 0]
     assert len(winners) == 1, results

@@ -239,6 +239,7 @@ class OutputClaim:
     overwrite: bool = False
     created: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    locked: bool = False
     committed: bool = False
 
     def __enter__(self) -> OutputClaim:
@@ -282,8 +283,10 @@ class OutputClaim:
         """Undo an uncommitted claim (safe to call twice)."""
         if self.committed:
             return
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)
-        self.lock.unlink(missing_ok=True)
+        if self.locked:  # never another run's lock or folder
+            shutil.rmtree(self.tmp_dir, ignore_errors=True)
+            self.lock.unlink(missing_ok=True)
+            self.locked = False
         for folder in self.created:  # deepest first
             try:
                 folder.rmdir()
@@ -329,11 +332,7 @@ def claim_out_dir(out_dir: Path, overwrite: bool) -> OutputClaim:
         notes=clean_leftovers(parent),
     )
     try:
-        _take_lock(claim.lock, out_dir)
-    except OutputError:
-        _remove_empty(created)
-        raise
-    try:
+        _take_lock(claim)
         problem = check_out_dir(out_dir, overwrite)
         if problem:
             raise OutputError(problem)
@@ -355,11 +354,21 @@ def _remove_empty(folders: list[Path]) -> None:
             return
 
 
-def _take_lock(lock: Path, out_dir: Path) -> None:
-    """Create ``lock`` exclusively, holding this process's id; one retry after a dead owner."""
+def _take_lock(claim: OutputClaim) -> None:
+    """Create the claim's lock exclusively, holding this process's id.
+
+    One retry after a dead owner. Signals wait while the lock is created and filled, so
+    that an interrupted run never leaves a lock without its owner's id.
+    """
+    lock, out_dir = claim.lock, claim.out_dir
     for _attempt in range(2):
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            claim.locked = True  # from here on, release() removes it
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{os.getpid()}\n")
+            return
         except FileExistsError:
             owner = _lock_owner(lock)
             if owner is not None and not _pid_alive(owner):
@@ -371,12 +380,10 @@ def _take_lock(lock: Path, out_dir: Path) -> None:
                 f"or choose another --out (if no run is going on, remove {lock})"
             ) from None
         except OSError as exc:
-            raise OutputError(
-                f"{out_dir}: cannot write in {lock.parent} ({exc.strerror})"
-            ) from None
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"{os.getpid()}\n")
-        return
+            problem = f"{out_dir}: cannot write in {lock.parent} ({exc.strerror})"
+            raise OutputError(problem) from None
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     raise OutputError(f"{out_dir}: could not take the lock {lock}")
 
 
