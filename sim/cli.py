@@ -162,32 +162,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except OutputError as exc:
         return _fail([str(exc)])
     out = claim.out_dir
-    for note in claim.notes:  # shown even with --quiet: the user's folder changed
-        print(f"note: {note}", file=sys.stderr)
     with claim:
+        for note in claim.notes:  # shown even with --quiet: the user's folder changed
+            print(f"note: {note}", file=sys.stderr)
         try:
             model, wall = _simulate(scenario, args)
             command = "idlib-sim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
             from sim.runs.output import write_run_folder
 
             write_run_folder(model, out, wall, command, plots=not args.no_plots, claim=claim)
+            if not args.quiet:
+                print(
+                    f"{scenario.name}: {scenario.days} days (seed {scenario.seed}) in "
+                    f"{wall:.1f} s; {model.displaced_cumulative:,} left home, "
+                    f"{sum(c.population for c in model.camps):,} in camps, "
+                    f"{model.crossed_to_turkey:,} crossed to Turkey, "
+                    f"{model.exited_via_checkpoints:,} exited via checkpoints, "
+                    f"{model.civilian_deaths:,} civilian deaths -> {out}"
+                )
         except OutputError as exc:
             return _fail([str(exc)])
         except KeyboardInterrupt as exc:
             if not claim.committed:
                 raise
-            # The signal came while the folder was being moved into place: it is complete.
-            print(f"interrupted; the run folder was complete: {out}", file=sys.stderr)
+            # The signal came after the folder was moved into place: it is complete.
+            print(f"interrupted; the run folder is complete: {out}", file=sys.stderr)
             return EXIT_SIGTERM if isinstance(exc, Terminated) else EXIT_SIGINT
-    if not args.quiet:
-        print(
-            f"{scenario.name}: {scenario.days} days (seed {scenario.seed}) in {wall:.1f} s; "
-            f"{model.displaced_cumulative:,} left home, "
-            f"{sum(c.population for c in model.camps):,} in camps, "
-            f"{model.crossed_to_turkey:,} crossed to Turkey, "
-            f"{model.exited_via_checkpoints:,} exited via checkpoints, "
-            f"{model.civilian_deaths:,} civilian deaths -> {out}"
-        )
     return 0
 
 

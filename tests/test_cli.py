@@ -337,3 +337,23 @@ def test_run_on_the_shipped_2km_grid_writes_a_balanced_run_folder(
         assert stocks == int(row["population_total"]) == 3_000_000
     camps = [r for r in read_csv(out / "camps.csv") if r["day"] == "0"]
     assert sum(int(r["population"]) for r in camps) == 600_000  # 20 % of 3 million, on the map
+
+
+def test_signal_after_the_folder_is_in_place_says_it_is_complete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.cli import Terminated
+    from sim.runs.output import OutputClaim
+
+    commit = OutputClaim.commit
+
+    def commit_then_sigterm(self: OutputClaim) -> Path:
+        commit(self)
+        raise Terminated()  # as a SIGTERM held during the move is delivered right after it
+
+    monkeypatch.setattr(OutputClaim, "commit", commit_then_sigterm)
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, ["run", str(DEFAULT), "--days", "2", "--out", str(out), *FAST])
+    assert code == 143
+    assert err.strip() == f"interrupted; the run folder is complete: {out}"
+    assert {p.name for p in out.iterdir()} == set(RUN_FILES)
