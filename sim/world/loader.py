@@ -355,8 +355,6 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
     got = error.get("input")
-    if isinstance(got, bool) and kind in ("int_type", "float_type"):
-        return f"{msg[0].lower()}{msg[1:]}, not true/false (got {str(got).lower()})"
     got_text = type(got).__name__ if isinstance(got, (dict, list)) else repr(got)
     return f"{msg[0].lower()}{msg[1:]} (got {got_text})"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 BorderPolicy = Literal["sealed", "quota", "open"]
 
@@ -47,16 +47,37 @@ class KeyValueError(ValueError):
         self.path = path
 
 
+def _is_number(annotation: Any) -> bool:
+    """Whether a field holds an int or a float (possibly ``| None``), not a bool."""
+    if annotation in (int, float):
+        return True
+    args = get_args(annotation)
+    return bool(args) and all(a in (int, float, type(None)) for a in args)
+
+
 class _Section(BaseModel):
     """Base for all scenario sections: unknown keys are errors, values are re-validated.
 
-    Values are strict (``true``, ``yes`` or ``"12"`` are not numbers; ``1.5`` is not an
-    integer) and numbers must be finite (no ``.nan`` or ``.inf``).
+    Numbers are numbers: ``true``, ``yes`` (YAML booleans) and text such as ``"12"`` are
+    refused where a number is expected, as are ``.nan`` and ``.inf``; ``1.5`` is not an
+    integer. NumPy numbers are numbers too (sweep designs pass them).
     """
 
-    model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False
-    )
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or not _is_number(field.annotation):
+            return value
+        is_int = int in (field.annotation, *get_args(field.annotation))
+        kind = "an integer" if is_int else "a number"
+        if isinstance(value, bool):
+            raise ValueError(f"expected {kind}, not true/false (got {str(value).lower()})")
+        if isinstance(value, str):
+            raise ValueError(f"expected {kind}, not text (got {value!r})")
+        return value
 
 
 class Place(_Section):
@@ -714,7 +735,6 @@ class ScriptedEvent(_Section):
     )
     date: dt.date | None = Field(
         None,
-        strict=False,  # dates come from YAML as text
         ge=EARLIEST_DATE,
         le=LATEST_DATE,
         description="Or the date it happens.",
@@ -753,7 +773,6 @@ class Scenario(_Section):
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Random seed.", json_schema_extra=SETTING)
     start_date: dt.date = Field(
         dt.date(2019, 4, 29),
-        strict=False,  # dates come from YAML as text
         ge=EARLIEST_DATE,
         le=LATEST_DATE,
         description="Date of day 0 (the spring 2019 offensive began).",
