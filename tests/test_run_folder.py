@@ -204,3 +204,23 @@ def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         output.write_run_folder(model, tmp_path / "run", 0.1, "test", plots=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_move_into_place_keeps_the_previous_run_folder(tmp_path, monkeypatch):
+    model = EscalationModel(scenario(days=2))
+    model.run()
+    out = tmp_path / "run"
+    output.write_run_folder(model, out, 0.5, "first", plots=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    rename = os.rename
+
+    def failing_rename(src, dst):
+        if ".partial-" in str(src):
+            raise OSError(28, "No space left on device")
+        rename(src, dst)
+
+    monkeypatch.setattr(output.os, "rename", failing_rename)
+    with pytest.raises(output.OutputError, match="cannot move the run folder into place"):
+        output.write_run_folder(model, out, 0.5, "second", plots=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]

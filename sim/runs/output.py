@@ -264,16 +264,19 @@ class OutputClaim:
             problem = check_out_dir(out, self.overwrite)
             if problem:
                 raise OutputError(problem)
+            moved_aside = False
             try:
                 if out.is_dir() and any(out.iterdir()):
                     os.rename(out, old)
-                    os.rename(self.tmp_dir, out)
-                    shutil.rmtree(old)
-                else:
-                    os.rename(self.tmp_dir, out)  # replaces an empty folder in one step
+                    moved_aside = True
+                os.rename(self.tmp_dir, out)  # replaces a missing or empty folder in one step
             except OSError as exc:
+                if moved_aside:
+                    os.rename(old, out)  # put the previous run folder back
                 raise OutputError(f"{out}: cannot move the run folder into place ({exc})") from None
             self.committed = True
+            if moved_aside:  # what is left of it, the next run's clean-up removes
+                shutil.rmtree(old, ignore_errors=True)
             self.lock.unlink(missing_ok=True)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
