@@ -152,10 +152,10 @@ def test_overwrite_refuses_a_folder_that_is_not_a_run_folder(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mydata"]
 
 
-def test_piping_the_key_table_into_head_ends_quietly() -> None:
-    pipe = f"'{SCRIPT}' scenarios --keys | head -n 1"
-    result = subprocess.run(
-        ["bash", "-o", "pipefail", "-c", pipe], capture_output=True, text=True, timeout=60
-    )
-    assert result.stdout.startswith("| key |")
+def test_piping_into_a_reader_that_has_gone_ends_quietly() -> None:
+    # `true` reads nothing and exits, as `head` does once it has its lines: the table is
+    # then written into a closed pipe.
+    pipe = f"'{SCRIPT}' scenarios --keys | true; echo ${{PIPESTATUS[0]}}"
+    result = subprocess.run(["bash", "-c", pipe], capture_output=True, text=True, timeout=60)
     assert result.stderr == ""
+    assert result.stdout.strip() == "141"  # 128 + SIGPIPE, as for tools killed by it
