@@ -59,8 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="run one scenario and write a run folder",
-        description="Run one scenario and write a run folder (timeseries.csv, events.csv, "
-        "camps.csv, checkpoints.csv, summary.json, scenario.yaml, PNG figures).",
+        description="Run one scenario and write a run folder (timeseries.csv, events.csv,\n"
+        "camps.csv, checkpoints.csv, summary.json, scenario.yaml, PNG figures).\n"
+        "The folder is checked and locked before day 1 and appears complete or not at all.\n"
+        "Exit status: 0 done, 2 bad input or unusable --out, 130 Ctrl-C, 143 SIGTERM.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

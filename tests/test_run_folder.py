@@ -173,6 +173,8 @@ def test_unusable_out_is_refused_before_anything_is_written(kind, tmp_path):
         output.claim_out_dir(out, overwrite=False)
     message = str(info.value)
     assert "\n" not in message and message
+    if kind == "under_a_file":
+        assert message.endswith("file.txt is a file, not a folder")
     assert sorted(tmp_path.rglob("*")) == before
 
 

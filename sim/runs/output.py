@@ -319,8 +319,11 @@ def claim_out_dir(out_dir: Path, overwrite: bool) -> OutputClaim:
     parent, name = out_dir.parent, out_dir.name
     if not name or name in (".", ".."):
         raise OutputError(f"{text}: give a folder name for the run, not {name or text!r}")
-    created = [p for p in (out_dir.parent, *out_dir.parent.parents) if not p.exists()]
-    created = [p for p in created if not p.is_symlink()]
+    ancestors = (out_dir.parent, *out_dir.parent.parents)
+    blocking = next((p for p in ancestors if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise OutputError(f"{text}: {blocking} is a file, not a folder")
+    created = [p for p in ancestors if not p.exists() and not p.is_symlink()]
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
