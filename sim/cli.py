@@ -260,17 +260,18 @@ def main(argv: list[str] | None = None) -> int:
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    command = None
     try:
         args = _parser().parse_args(argv)
-        code = handlers[args.command](args)
+        command = args.command
+        code = handlers[command](args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
-    except Terminated:
-        print("interrupted; nothing was written", file=sys.stderr)
-        return EXIT_SIGTERM
-    except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
-        return EXIT_SIGINT
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as Terminated
+        # These commands leave nothing behind when interrupted (a sweep keeps finished runs).
+        clean = command in (None, "run", "validate", "scenarios")
+        print("interrupted; nothing was written" if clean else "interrupted", file=sys.stderr)
+        return EXIT_SIGTERM if isinstance(exc, Terminated) else EXIT_SIGINT
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
