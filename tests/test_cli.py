@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -357,3 +358,24 @@ def test_signal_after_the_folder_is_in_place_says_it_is_complete(
     assert code == 143
     assert err.strip() == f"interrupted; the run folder is complete: {out}"
     assert {p.name for p in out.iterdir()} == set(RUN_FILES)
+
+
+def test_default_folders_of_concurrent_runs_are_distinct(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    import sim.cli
+
+    class FrozenClock(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> FrozenClock:
+            return cls(2026, 1, 2, 3, 4, 5)
+
+    monkeypatch.setattr(sim.cli, "dt", SimpleNamespace(datetime=FrozenClock))
+    monkeypatch.chdir(tmp_path)
+    claim = sim.cli._claim_default_out
+    with claim("demo", 7) as first, claim("demo", 7) as second:  # two runs in one second
+        assert first.out_dir == Path("results/demo-seed7-20260102-030405")
+        assert second.out_dir == Path("results/demo-seed7-20260102-030405-2")
+    assert list(tmp_path.iterdir()) == []
