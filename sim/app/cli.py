@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from sim.world.loader import ScenarioError, load_scenario
 
 DEFAULT_PORT = 8765
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 EXAMPLES = """examples:
   idlib-sim app                                  # the teaching scenario on http://127.0.0.1:8765/
   idlib-sim app scenarios/salami.yaml --port 8800
@@ -76,6 +78,7 @@ def run_app(args: argparse.Namespace) -> int:
     os.environ[SCENARIO_ENV] = str(scenario.resolve())
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
     try:
+        import click
         from solara.__main__ import cli as solara_cli
     except ImportError:
         print(
@@ -100,5 +103,13 @@ def run_app(args: argparse.Namespace) -> int:
     ]
     print(f"Classroom app: http://{args.host}:{args.port}/  ({scenario}; Ctrl+C stops it)")
     sys.stdout.flush()
-    solara_cli.main(args=options, prog_name="solara", standalone_mode=False)
+    # The server shuts down on its own signal handlers, not on the CLI's (which raise
+    # KeyboardInterrupt inside its event loop): give it the defaults back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        solara_cli.main(args=options, prog_name="solara", standalone_mode=False)
+    except click.exceptions.Abort:
+        print("stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0

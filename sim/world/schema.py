@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 BorderPolicy = Literal["sealed", "quota", "open"]
 
@@ -31,10 +31,53 @@ def section_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-class _Section(BaseModel):
-    """Base for all scenario sections: unknown keys are errors, values are re-validated."""
+#: Dates a scenario may use: wide enough for any study, narrow enough to stay computable.
+EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+class KeyValueError(ValueError):
+    """A check across keys that blames one of them.
+
+    Attributes:
+        path: Key path of the blamed key, relative to the section that checks it.
+    """
+
+    def __init__(self, path: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.path = path
+
+
+def _is_number(annotation: Any) -> bool:
+    """Whether a field holds an int or a float (possibly ``| None``), not a bool."""
+    if annotation in (int, float):
+        return True
+    args = get_args(annotation)
+    return bool(args) and all(a in (int, float, type(None)) for a in args)
+
+
+class _Section(BaseModel):
+    """Base for all scenario sections: unknown keys are errors, values are re-validated.
+
+    Numbers are numbers: ``true``, ``yes`` (YAML booleans) and text such as ``"12"`` are
+    refused where a number is expected, as are ``.nan`` and ``.inf``; ``1.5`` is not an
+    integer. NumPy numbers are numbers too (sweep designs pass them).
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or not _is_number(field.annotation):
+            return value
+        is_int = int in (field.annotation, *get_args(field.annotation))
+        kind = "an integer" if is_int else "a number"
+        if isinstance(value, bool):
+            raise ValueError(f"expected {kind}, not true/false (got {str(value).lower()})")
+        if isinstance(value, str):
+            raise ValueError(f"expected {kind}, not text (got {value!r})")
+        return value
 
 
 class Place(_Section):
@@ -314,9 +357,21 @@ class LadderConfig(_Section):
     forced_rung: int | None = Field(
         None,
         ge=0,
-        description="Hold the state on this rung (for scripted events and teaching).",
+        description="Hold the state on this rung (for scripted events and teaching); "
+        "0 is the bottom rung, and it must be a rung of the ladder.",
         json_schema_extra=SETTING,
     )
+
+    @model_validator(mode="after")
+    def _forced_rung_on_ladder(self) -> LadderConfig:
+        ladder = getattr(self, "ladder", None)
+        if self.forced_rung is not None and ladder is not None and self.forced_rung >= len(ladder):
+            raise KeyValueError(
+                ("forced_rung",),
+                f"rung {self.forced_rung} is not on the ladder, which has rungs "
+                f"0..{len(ladder) - 1}",
+            )
+        return self
 
 
 class TurkeyConfig(LadderConfig):
@@ -324,10 +379,11 @@ class TurkeyConfig(LadderConfig):
 
     crisis_threshold_people: int = Field(
         500_000,
-        ge=0,
+        ge=1,
         description="People newly displaced near the Turkish border at which Turkey's "
         "pressure reaches 1 (estimate; Erdogan spoke of ~1 million 'moving toward' "
-        "the border on 3 Feb 2020, displacement_2019.json).",
+        "the border on 3 Feb 2020, displacement_2019.json). At least 1; for a Turkey "
+        "that ignores its border, set it above `population.total`.",
     )
     territory_loss_threshold_km2: float = Field(
         400.0, gt=0, description="Opposition ground lost over `window_days` at pressure 1."
@@ -580,9 +636,22 @@ class Checkpoint(Place):
 
     open_from_day: int = Field(0, ge=0, description="First day it lets people through.")
     close_from_day: int | None = Field(
-        None, ge=0, description="First day it is shut again.", json_schema_extra=SETTING
+        None,
+        ge=0,
+        description="First day it is shut again (not before `open_from_day`; equal means "
+        "it never opens).",
+        json_schema_extra=SETTING,
     )
     capacity_per_day: int = Field(0, ge=0, description="People it lets through a day.")
+
+    @model_validator(mode="after")
+    def _closes_after_opening(self) -> Checkpoint:
+        if self.close_from_day is not None and self.close_from_day < self.open_from_day:
+            raise KeyValueError(
+                ("close_from_day",),
+                f"day {self.close_from_day} is before open_from_day ({self.open_from_day})",
+            )
+        return self
 
 
 def default_checkpoints() -> list[Checkpoint]:
@@ -736,7 +805,11 @@ class ScriptedEvent(_Section):
         None, ge=0, description="Day it happens (day 0 = start_date).", json_schema_extra=SETTING
     )
     date: dt.date | None = Field(
-        None, description="Or the date it happens.", json_schema_extra=SETTING
+        None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description="Or the date it happens.",
+        json_schema_extra=SETTING,
     )
     set: dict[str, Any] = Field(
         default_factory=dict,
@@ -770,7 +843,10 @@ class Scenario(_Section):
     )
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Random seed.", json_schema_extra=SETTING)
     start_date: dt.date = Field(
-        dt.date(2019, 4, 29), description="Date of day 0 (the spring 2019 offensive began)."
+        dt.date(2019, 4, 29),
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description="Date of day 0 (the spring 2019 offensive began).",
     )
     grid: GridConfig = Field(default_factory=GridConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
@@ -792,10 +868,14 @@ class Scenario(_Section):
     def _consistent(self) -> Scenario:
         shares = sum(c.initial_share for c in self.camps)
         if self.camps and self.population.initial_in_camps_share > 0 and shares <= 0:
-            raise ValueError("camps: no camp has an initial_share for the initial camp population")
+            raise KeyValueError(
+                ("camps",), "no camp has an initial_share for the initial camp population"
+            )
         for ladder_name in ("turkey", "russia", "government"):
             ladder = getattr(self, ladder_name).ladder
             steps = [r.enter_at for r in ladder]
             if steps != sorted(steps):
-                raise ValueError(f"{ladder_name}.ladder: enter_at must not decrease up the ladder")
+                raise KeyValueError(
+                    (ladder_name, "ladder"), "enter_at must not decrease up the ladder"
+                )
         return self
