@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: python3.12 not found (pyenv reads .python-version)" >&2; exit 2; fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,app]'
 	@touch $(STAMP)
 
 run: $(STAMP)

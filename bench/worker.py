@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import inspect
 import json
 import os
 import resource
@@ -49,21 +48,11 @@ def pin_to_cpu(cpu: int | None) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
-def _accepts_geography() -> bool:
-    from sim.model import EscalationModel
-
-    try:
-        return "geography" in inspect.signature(EscalationModel.__init__).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def build_once(scenario_path: str, overrides: list[str]) -> tuple[object, dict[str, float]]:
     """Everything before day 1: load + validate, geography, model construction.
 
-    Returns the model and the phase timings in seconds. If the model's constructor takes a
-    prebuilt ``geography`` the geography is built (and timed) on its own and passed in;
-    otherwise the constructor builds it and ``geography_s`` is reported as ``None``.
+    Returns the model and the phase timings in seconds; the geography is built (and timed)
+    on its own and passed to the model's constructor.
     """
     from sim.model import EscalationModel
     from sim.world.geography import build_geography
@@ -72,15 +61,10 @@ def build_once(scenario_path: str, overrides: list[str]) -> tuple[object, dict[s
     t0 = time.perf_counter()
     scenario = load_scenario(scenario_path, overrides)
     t1 = time.perf_counter()
-    if _accepts_geography():
-        geo = build_geography(scenario)
-        t2 = time.perf_counter()
-        model = EscalationModel(scenario, geography=geo)
-        geo_s: float | None = t2 - t1
-    else:
-        t2 = t1
-        model = EscalationModel(scenario)
-        geo_s = None
+    geo = build_geography(scenario)
+    t2 = time.perf_counter()
+    model = EscalationModel(scenario, geography=geo)
+    geo_s = t2 - t1
     t3 = time.perf_counter()
     return model, {
         "load_s": t1 - t0,

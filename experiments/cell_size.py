@@ -51,7 +51,8 @@ def run_once(
         overrides.append(f"days={days}")
     model = EscalationModel(load_scenario(scenario, overrides))
     model.run()
-    return {name: float(model.metrics[name]) for name in OUTCOMES}
+    series = model.timeseries()
+    return {name: float(series[name][-1]) for name in OUTCOMES}
 
 
 def _run_task(

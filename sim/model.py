@@ -1,8 +1,18 @@
-"""``EscalationModel``: one Mesa model wiring the states, armed groups and civilians.
+"""``EscalationModel``: the wiring of one run, and the order of the day.
 
-One step is one day, in the order of DESIGN.md: scripted events, states decide,
-bombardment, ground combat (and the HTS-NLF alliance), civilians move, checkpoints and
-the border process their queues, then measurement and the population ledger check.
+Each phase of the day has one owner (docs/architecture.md):
+
+1. scripted events change the live scenario (here);
+2. the states read the day's :class:`~sim.agents.states.Signals` and move on their ladders
+   (:mod:`sim.agents.states`); a ceasefire may be reached (:mod:`sim.agents.ceasefire`);
+3. the air campaign flies its sorties (:mod:`sim.agents.air_campaign`);
+4. government forces attack, the rebels counter-attack and the alliance updates
+   (:mod:`sim.agents.armed_groups`, through :mod:`sim.world.territory`);
+5. civilians perceive risk, leave, travel and arrive (:mod:`sim.agents.civilians`,
+   :mod:`sim.agents.places`);
+6. checkpoints and the border crossing serve their queues (:mod:`sim.agents.places`);
+7. the owners record the day for tomorrow's windows, and the day is measured and the
+   population ledger checked (:mod:`sim.metrics`).
 """
 
 from __future__ import annotations
@@ -13,82 +23,25 @@ from collections import defaultdict
 import mesa
 import numpy as np
 from mesa.agentset import AgentSet
-from scipy import ndimage
 
+from sim.agents.air_campaign import AirCampaign
 from sim.agents.armed_groups import GovernmentForces, RebelAlliance, RebelGroup
-from sim.agents.civilians import (
-    BorderCrossing,
-    Camp,
-    Checkpoint,
-    DestinationTable,
-    DisplacedPeople,
-    Residents,
-)
+from sim.agents.ceasefire import Ceasefire
+from sim.agents.civilians import Civilians
+from sim.agents.places import Places
 from sim.agents.states import Russia, Signals, SyrianGovernment, Turkey
-from sim.mechanisms import bombardment as bomb
-from sim.mechanisms import displacement as disp
-from sim.mechanisms.combat import captured_cells, exposed_government_cells, front_cells
-from sim.world.geography import (
-    CONTROL_NAMES,
-    GOVERNMENT,
-    HTS,
-    NLF,
-    TURKEY,
-    Geography,
-    allocate_integers,
-    build_geography,
-)
-from sim.world.layers import attach_layer, build_grid
+from sim.metrics import TIMESERIES_COLUMNS as TIMESERIES_COLUMNS
+from sim.metrics import LedgerError as LedgerError  # re-exported: importers keep working
+from sim.metrics import Measurement
+from sim.world.codes import GOVERNMENT, HTS, NLF
+from sim.world.geography import Geography, build_geography
+from sim.world.layers import build_grid
 from sim.world.loader import apply_changes
-from sim.world.schema import Capture, Scenario
+from sim.world.schema import Capture, Scenario, ScriptedEvent
+from sim.world.territory import Territory
 
-#: Columns of ``timeseries.csv``, in order. The first 18 are the DESIGN.md contract.
-TIMESERIES_COLUMNS = (
-    "day",
-    "date",
-    "population_total",
-    "at_home",
-    "displaced_inside",
-    "in_camps",
-    "crossed_to_turkey",
-    "exited_via_checkpoints",
-    "civilian_deaths",
-    "displaced_cumulative",
-    "border_pressure",
-    "turkey_rung",
-    "russia_rung",
-    "sorties",
-    "territory_government",
-    "territory_hts",
-    "territory_nlf",
-    "rebel_cooperation",
-    "government_rung",
-    "border_displaced_people",
-    "in_transit",
-    "waiting_at_checkpoints",
-    "waiting_at_border",
-    "left_home_today",
-    "displacement_movements",
-    "hazard_max",
-    "turkey_pressure",
-    "russia_pressure",
-    "government_pressure",
-    "russia_patience",
-    "rebel_threat",
-    "ceasefire",
-    "government_strength",
-    "hts_strength",
-    "nlf_strength",
-    "government_losses",
-    "turkish_soldiers_killed",
-)
-
-EXPOSURE_RADIUS_KM = 5.0  # strikes this close to a Turkish post endanger its soldiers
-RECENT_CHANGE_DAYS = 7  # control changes this recent frighten residents
-
-
-class LedgerError(RuntimeError):
-    """The population ledger does not balance: a bug, never a user error."""
+#: Control code of each captor a scripted capture may name.
+CAPTORS = {"government": GOVERNMENT, "hts": HTS, "nlf": NLF}
 
 
 class EscalationModel(mesa.Model):
@@ -100,9 +53,18 @@ class EscalationModel(mesa.Model):
         rng: Seed or generator; defaults to ``config.seed``.
 
     Attributes:
-        day: Days since ``config.start_date`` (0 before the first step).
+        config: The live scenario (scripted events replace it).
+        day: Days since ``start_date`` (0 before the first step).
         events: The event log, rows of (day, date, actor, kind, detail, reason).
-        metrics: Today's values of every ``timeseries.csv`` column.
+        territory: The control map and the fields derived from it.
+        air_campaign, turkey, russia, government: The air campaign and the states.
+        government_forces, hts, nlf, alliance: The armed groups and the rebel alliance.
+        places: Camps, checkpoints and the crossing (also ``camps``, ``checkpoints``,
+            ``crossing``).
+        civilians: Residents, the displaced and their destinations (also ``residents``,
+            ``displaced``, ``destinations``, ``risk``).
+        measurement: The timeseries, camp and checkpoint tables (:mod:`sim.metrics`);
+            ``datacollector`` is Mesa's collector with one reporter per column.
     """
 
     def __init__(
@@ -116,44 +78,19 @@ class EscalationModel(mesa.Model):
         self.config_at_start = config
         self.geo = geography if geography is not None else build_geography(config)
         self.day = 0
+        #: Run length and calendar, fixed for the run (scripted events cannot move them).
+        self.days, self.start_date = config.days, config.start_date
         self.events: list[tuple[int, str, str, str, str, str]] = []
-        self.grid = build_grid(self.geo.shape, self.random)
-        self.control = attach_layer(self.grid, "control", self.geo.control0)
-        self.hazard = attach_layer(self.grid, "hazard", np.zeros(self.geo.shape))
-        self.risk = attach_layer(self.grid, "risk", np.zeros(self.geo.shape))
-        self.captured_day = np.full(self.geo.shape, -(10**6), dtype=np.int64)
-        self.last_owner = self.geo.control0.copy()
-        self.population_home_start = self.geo.population0
-        self.control_version = 0  # counts changes of control
-        self.last_control_change_day = -(10**6)
-        self._derived: dict[str, tuple[int, np.ndarray]] = {}
-        # Changes of government ground since the distance to it was last computed.
-        self._government_gained: list[np.ndarray] = []
-        self._government_lost = False
-        self._nearness: tuple[tuple, np.ndarray | None] = ((), None)
-        self.sorties_today = 0
-        self.impact = np.zeros(self.geo.shape)
-        self._targets: tuple[tuple, bomb.GroundTargets | None] = ((), None)
-        self._spread_matrices: tuple[float, tuple | None] = (0.0, None)  # (spread, matrices)
-        self.ceasefire_until = -1
-        self.turkish_soldiers_killed = 0
+        self.ceasefire = Ceasefire(self)
         self._scripted = self._schedule_scripted_events()
-
-        # Fixed geography the mechanisms reuse every day.
-        self.op_distance_km = np.min(
-            np.stack([self.geo.distance_km(p.lat, p.lon) for p in config.turkey.observation_posts])
-            if config.turkey.observation_posts
-            else np.full((1, *self.geo.shape), np.inf),
-            axis=0,
-        )
-        self._near_posts = np.flatnonzero(self.op_distance_km <= EXPOSURE_RADIUS_KM)
-        axes = [self.geo.distance_km(p.lat, p.lon) for p in config.government.axes]
-        width = config.government.axis_width_km
-        self.axis_weight = (
-            np.sum(np.exp(-np.stack(axes) / width), axis=0) if axes else np.ones(self.geo.shape)
-        ) + 1e-3
+        self.grid = build_grid(self.geo.shape, self.random)
+        self.territory = Territory(self.grid, self.geo, config.days, self.log_event)
+        self.control = self.territory.control
+        self.population_home_start = self.geo.population0
 
         # Actors.
+        self.air_campaign = AirCampaign(self)
+        self.hazard = self.air_campaign.hazard
         self.turkey = Turkey(self)
         self.russia = Russia(self)
         self.government = SyrianGovernment(self)
@@ -167,169 +104,62 @@ class EscalationModel(mesa.Model):
         self.nlf = RebelGroup(self, "NLF", NLF, rebels.nlf_strength_fighters)
         self.alliance = RebelAlliance(self)
 
-        # Civilians.
-        self.residents = Residents(self, self.geo.population0)
-        pop = config.population
-        in_camps = round(pop.total * pop.initial_in_camps_share) if config.camps else 0
-        camp_people = allocate_integers(in_camps, np.array([c.initial_share for c in config.camps]))
-        self.camps = [
-            Camp(self, self.grid[self.geo.cell_of(c.lat, c.lon)], c.name, c.capacity_people, int(n))
-            for c, n in zip(config.camps, camp_people, strict=True)
-        ]
-        self.checkpoints = [
-            Checkpoint(self, self.grid[self.geo.cell_of(c.lat, c.lon)], i)
-            for i, c in enumerate(config.checkpoints)
-        ]
-        crossing = config.border.crossing
-        self.crossing = BorderCrossing(
-            self, self.grid[self.geo.cell_of(crossing.lat, crossing.lon)]
-        )
-        self.population_total = int(self.geo.population0.sum()) + int(camp_people.sum())
-        self.displaced = DisplacedPeople(self, self.geo.shape, self._n_destinations())
-        self.destinations = DestinationTable(self)
+        # Civilians and the places they go.
+        self.places = Places(self)
+        self.camps, self.checkpoints = self.places.camps, self.places.checkpoints
+        self.crossing = self.places.crossing
+        self.civilians = Civilians(self)
+        self.residents, self.displaced = self.civilians.residents, self.civilians.displaced
+        self.destinations, self.risk = self.civilians.destinations, self.civilians.risk
+
+        # The population ledger: stocks that leave Idlib's map, and flows.
+        self.population_total = int(self.geo.population0.sum()) + self.places.initial_camp_people
         self.crossed_to_turkey = 0
         self.exited_via_checkpoints = 0
         self.civilian_deaths = 0
         self.displaced_cumulative = 0
         self.displacement_movements = 0
-        self._routes_stale = False
-        self._routes_day = 0
 
-        days = config.days + 1
-        self._opposition_cells = np.zeros(days, dtype=np.int64)
-        self._turkish_dead = np.zeros(days)
-        self._government_losses = np.zeros(days)
         self._record_history()
         for cp in self.checkpoints:
             cp.update_status()
+        self.measurement = Measurement()
+        self.datacollector = self.measurement.datacollector
+        self.camp_rows = self.measurement.camp_rows
+        self.checkpoint_rows = self.measurement.checkpoint_rows
+        self.measurement.measure(self)
 
-        self.metrics: dict[str, float | int | str] = {}
-        self._governorate_cells = np.flatnonzero(self.geo.in_governorate)
-        self._border_zone: tuple[float, np.ndarray] = (-1.0, np.zeros(0, dtype=np.int64))
-        self.camp_rows: list[tuple[int, str, int, int]] = []
-        self.checkpoint_rows: list[tuple[int, str, int, int, int, int]] = []
-        # One reporter collects the whole day's row (cheaper than one per column).
-        self.datacollector = mesa.DataCollector(model_reporters={"row": _day_row})
-        self._measure()
-
-    # ----------------------------------------------------------------- helpers
-    def _n_destinations(self) -> int:
-        return len(self.camps) + len(self.geo.towns) + len(self.checkpoints) + 1
-
-    def _schedule_scripted_events(self) -> dict[int, list]:
-        plan: dict[int, list] = defaultdict(list)
+    def _schedule_scripted_events(self) -> dict[int, list[ScriptedEvent]]:
+        plan: dict[int, list[ScriptedEvent]] = defaultdict(list)
         for event in self.config.events:
-            day = event.day if event.day is not None else (event.date - self.config.start_date).days
+            day = event.day if event.day is not None else (event.date - self.start_date).days
             plan[day].append(event)
         return plan
 
-    @property
-    def date(self) -> dt.date:
-        """Calendar date of the current day."""
-        return self.config.start_date + dt.timedelta(days=self.day)
-
-    @property
-    def ceasefire_active(self) -> bool:
-        """True while a reached or scripted ceasefire holds."""
-        return self.config.ceasefire.active or self.day < self.ceasefire_until
-
-    def log_event(self, actor: str, kind: str, detail: str, reason: str) -> None:
-        """Append a row to the event log."""
-        self.events.append((self.day, self.date.isoformat(), actor, kind, detail, reason))
-
-    def border_policy(self) -> str:
-        """Today's border policy: Turkey's rung may override the scenario's."""
-        rung_policy = self.turkey.effects.border_policy
-        return rung_policy if rung_policy is not None else self.config.border.policy
-
-    def defensive_power(self) -> float:
-        """Total rebel combat power (fighters times multipliers)."""
-        return sum(g.strength_fighters * g.power_multiplier() for g in (self.hts, self.nlf))
-
-    def defence_on(self, cells: np.ndarray) -> np.ndarray:
-        """Rebel combat power on the given front cells (flat indices), ``(n,)``.
-
-        Each group's power is spread evenly over the front cells it holds.
-        """
-        held = self.control.ravel()[cells]
-        out = np.zeros(cells.size)
-        for group in (self.hts, self.nlf):
-            mine = held == group.control_code
-            n = int(np.count_nonzero(mine))
-            if n:
-                out[mine] = group.strength_fighters * group.power_multiplier() / n
-        return out
-
-    def change_control(
-        self, cells: np.ndarray, new_owner: int, ratio: np.ndarray, how: str
-    ) -> None:
-        """Hand ``cells`` (flat indices) to ``new_owner``; log one event per previous owner.
-
-        Args:
-            cells: Flat cell indices, ascending, ``(k,)``.
-            new_owner: Control code of the new owner.
-            ratio: The local force ratio on each of ``cells`` (logged), ``(k,)``.
-            how: What happened, for the log.
-        """
-        if cells.size == 0:
-            return
-        control = self.control.ravel()
-        owners = control[cells]
-        if new_owner == GOVERNMENT:
-            self._government_gained.append(cells)
-        elif (owners == GOVERNMENT).any():
-            self._government_lost = True
-        for old in (GOVERNMENT, HTS, NLF):
-            lost = owners == old
-            n = int(np.count_nonzero(lost))
-            if not n or old == new_owner:
-                continue
-            rows, cols = np.divmod(cells[lost], self.geo.shape[1])
-            near = self.geo.nearest_town(rows, cols)
-            km2 = n * self.geo.cell_area_km2
-            self.log_event(
-                CONTROL_NAMES[new_owner],
-                "control_change",
-                f"took {km2:,.0f} km² from {CONTROL_NAMES[old]} near {near}",
-                f"{how}: local force ratio {float(np.mean(ratio[lost])):.2f}, "
-                f"rebel cooperation {self.alliance.cooperation:.2f}",
-            )
-        self.last_owner.ravel()[cells] = owners
-        self.captured_day.ravel()[cells] = self.day
-        control[cells] = new_owner
-        self.control_version += 1
-        self.last_control_change_day = self.day
-        self._routes_stale = True
-
-    def _record_history(self) -> None:
-        self._opposition_cells[self.day] = int(self.opposition_mask.sum())
-        self._turkish_dead[self.day] = self.turkish_soldiers_killed
-        self._government_losses[self.day] = self.government_forces.losses_fighters
-
-    def _window(self, series: np.ndarray, days: int) -> float:
-        """Increase of a cumulative series over the last ``days`` (up to yesterday)."""
-        now = self.day - 1
-        return float(series[now] - series[max(now - days, 0)])
-
-    def ground_lost_km2(self, days: int) -> float:
-        """Net opposition ground lost over the last ``days`` (up to yesterday), km²."""
-        now = self.day - 1
-        lost = self._opposition_cells[max(now - days, 0)] - self._opposition_cells[now]
-        return max(0.0, float(lost)) * self.geo.cell_area_km2
-
-    # -------------------------------------------------------------------- step
+    # ------------------------------------------------------------------ the day
     def step(self) -> None:
         """Advance the model by one day."""
         self.day += 1
         self._apply_scripted_events()
         self._states_decide()
-        self._bombard()
-        self._fight()
-        self._civilians_move()
-        self._queues()
+        pacing = self.pacing()
+        self.civilian_deaths += self.air_campaign.strike(pacing, self.ceasefire_active)
+        intensity = self.offensive_intensity()
+        self._fight(intensity)
+        left_home, movements = self.civilians.move(intensity, self.air_campaign.hazard)
+        self.displaced_cumulative += left_home
+        self.displacement_movements += movements
+        exited, crossed = self.places.serve_queues(
+            self.rng,
+            self.config.civilians.queue_giveup_per_day,
+            self.destinations,
+            self.displaced.sheltering,
+        )
+        self.exited_via_checkpoints += exited
+        self.crossed_to_turkey += crossed
         self._record_history()
-        self._measure()
-        if self.day >= self.config.days:
+        self.measurement.measure(self)
+        if self.day >= self.days:
             self.running = False
 
     def _apply_scripted_events(self) -> None:
@@ -341,229 +171,83 @@ class EscalationModel(mesa.Model):
             if event.capture is not None:
                 self._scripted_capture(event.capture, event.note)
         for state in (self.turkey, self.russia, self.government):
-            forced = state.config.forced_rung
-            if forced is not None and forced != state.rung:
-                old = state.rung_name
-                state.rung = min(forced, len(state.config.ladder) - 1)
-                state.last_move_day = self.day
-                self.log_event(
-                    state.actor_name,
-                    "rung_forced",
-                    f"{old} -> {state.rung_name}: {state.config.ladder[state.rung].description}",
-                    "the scenario forces this rung",
-                )
+            state.follow_forced_rung(self.day)
 
     def _scripted_capture(self, capture: Capture, note: str) -> None:
         """Hand the ground around a named place to the captor (a scripted event)."""
         town = next(t for t in self.geo.towns if t.name == capture.place)
-        owner = {"government": GOVERNMENT, "hts": HTS, "nlf": NLF}[capture.by]
-        distance = self.geo.distance_km(town.lat, town.lon)
-        cells = captured_cells(self.control, distance, capture.radius_km, owner)
-        how = f"scripted capture of {capture.place} ({note or 'scenario event'})"
-        self.change_control(cells, owner, np.zeros(cells.size), how)
+        self.territory.capture_around(
+            town.lat,
+            town.lon,
+            capture.radius_km,
+            CAPTORS[capture.by],
+            f"scripted capture of {capture.place} ({note or 'scenario event'})",
+            self.day,
+            self.alliance.cooperation,
+        )
 
-    def _signals(self) -> Signals:
+    def signals(self) -> Signals:
+        """What the states observe this morning (Russia's patience worn for today)."""
         t = self.config.turkey
         g = self.config.government
         return Signals(
-            border_displaced_people=int(self.metrics["border_displaced_people"]),
-            opposition_ground_lost_km2=self.ground_lost_km2(t.window_days),
-            turkish_casualties_window=self._window(self._turkish_dead, t.window_days),
-            government_losses_window=self._window(self._government_losses, g.window_days),
+            border_displaced_people=self._border_displaced_yesterday(),
+            opposition_ground_lost_km2=self.territory.ground_lost_km2(t.window_days, self.day),
+            turkish_casualties_window=self.air_campaign.turkish_dead.increase(
+                t.window_days, self.day
+            ),
+            government_losses_window=self.government_forces.losses_by_day.increase(
+                g.window_days, self.day
+            ),
             turkey_rung_share=self.turkey.rung_share,
             russia_rung_share=self.russia.rung_share,
-            hts_holds_ground=bool(self._derived_field("held")[HTS] > 0),
+            russia_patience=self.russia.patience,
             ceasefire=self.ceasefire_active,
         )
 
     def _states_decide(self) -> None:
-        self.states.do("decide", self._signals())
-        cf = self.config.ceasefire
-        if (
-            not self.ceasefire_active
-            and self.turkish_soldiers_killed >= cf.turkey_casualties_soldiers
-            and self.government_forces.losses_fighters >= cf.government_losses_fighters
-        ):
-            self.ceasefire_until = self.day + cf.duration_days
-            self.russia.patience = 1.0
-            self.log_event(
-                "Russia-Turkey",
-                "ceasefire",
-                f"ceasefire for {cf.duration_days} days: strikes and offensives stop",
-                f"both sides' costs passed their thresholds: {self.turkish_soldiers_killed} "
-                f"Turkish soldiers killed (>= {cf.turkey_casualties_soldiers:.0f}), "
-                f"{self.government_forces.losses_fighters:,.0f} government fighters lost "
-                f"(>= {cf.government_losses_fighters:,.0f})",
-            )
+        hts_holds_ground = bool(self.territory.cells_held[HTS] > 0)
+        self.russia.wear_patience(hts_holds_ground, self.ceasefire_active)
+        self.states.do("decide", self.signals())
+        killed = self.air_campaign.turkish_soldiers_killed
+        if self.ceasefire.reached(self.day, killed, self.government_forces.losses_fighters):
+            self.russia.agree_to_ceasefire()
+
+    def _fight(self, intensity: float) -> None:
+        self.government_forces.attack(intensity, self.air_campaign.impact)
+        self.alliance.counterattack(intensity)
+        self.alliance.update(
+            self.territory.ground_lost_km2(self.config.rebels.threat_window_days, self.day)
+        )
+        for group in (self.government_forces, self.hts, self.nlf):
+            group.replenish()
+
+    def _border_displaced_yesterday(self) -> int:
+        return int(self.places.border_displaced_by_day.values[self.day - 1])
+
+    def _record_history(self) -> None:
+        """Each owner keeps today's value of what tomorrow's windows look back on."""
+        self.territory.record(self.day)
+        self.air_campaign.record(self.day)
+        self.government_forces.record(self.day)
+        self.places.record(self.day, self.displaced.sheltering)
+
+    # ------------------------------------------------------------ today's state
+    @property
+    def date(self) -> dt.date:
+        """Calendar date of the current day."""
+        return self.start_date + dt.timedelta(days=self.day)
+
+    @property
+    def ceasefire_active(self) -> bool:
+        """True while a reached or scripted ceasefire holds."""
+        return self.ceasefire.holds(self.day)
 
     def pacing(self) -> float:
         """Share of full tempo the government allows itself today (salami tactics)."""
         return self.government.pacing_factor(
-            int(self.metrics["border_displaced_people"]), self.config.turkey.crisis_threshold_people
+            self._border_displaced_yesterday(), self.config.turkey.crisis_threshold_people
         )
-
-    def _bombard(self) -> None:
-        cfg = self.config.bombardment
-        russia_fx = self.russia.effects
-        turkey_fx = self.turkey.effects
-        if self.ceasefire_active:
-            sorties = 0
-        else:
-            sorties = round(cfg.sorties_per_day * russia_fx.sortie_multiplier * self.pacing())
-        if sorties == 0:  # nothing flies: no impact, no deaths, hazard only decays
-            self.sorties_today = 0
-            self.impact = np.zeros(self.geo.shape)
-            self.hazard *= cfg.hazard_decay_per_day
-            return
-        people = self.residents.total() + self.displaced.sheltering
-        ground = self._ground_targets()
-        weights = bomb.target_weights(ground, people, cfg.target_weights.towns)
-        placed = np.zeros(self.geo.shape, dtype=np.int64)
-        placed.ravel()[ground.cells] = bomb.place_sorties(self.rng, sorties, weights)
-        self.sorties_today = int(placed.sum())
-        effectiveness = turkey_fx.bombardment_effectiveness_multiplier
-        spread_cells = cfg.spread_km / self.geo.cell_km
-        if spread_cells > 0 and self._spread_matrices[0] != spread_cells:
-            self._spread_matrices = (
-                spread_cells,
-                bomb.spread_matrices(self.geo.shape, spread_cells),
-            )
-        matrices = self._spread_matrices[1] if spread_cells > 0 else None
-        self.impact = effectiveness * bomb.spread_impact(
-            placed, spread_cells, matrices, self.geo.cell_area_km2
-        )
-        self.hazard[...] = bomb.update_hazard(
-            self.hazard, self.impact, cfg.hazard_decay_per_day, 1.0
-        )
-        cells, dead = bomb.deaths_per_cell(
-            self.rng, people, self.impact, cfg.lethal_area_km2_per_sortie
-        )
-        if cells.size:
-            home = self.residents.at_home.reshape(len(self.residents.tolerance), -1)
-            shelter = self.displaced.sheltering.ravel()
-            groups = np.vstack([home[:, cells], shelter[cells]])
-            share = bomb.share_without_replacement(self.rng, groups, dead)
-            home[:, cells] -= share[:-1]
-            shelter[cells] -= share[-1]
-            self.civilian_deaths += int(dead.sum())
-
-        exposed = float(placed.ravel()[self._near_posts].sum())
-        near_posts = 3.0 if russia_fx.strikes_near_turkish_positions else 1.0
-        expected = (
-            self.config.turkey.casualties_per_exposed_sortie
-            * turkey_fx.troop_exposure
-            * near_posts
-            * exposed
-        )
-        killed = int(self.rng.poisson(expected)) if expected > 0 else 0
-        if killed:
-            self.turkish_soldiers_killed += killed
-            self.log_event(
-                "Turkey",
-                "casualties",
-                f"{killed} Turkish soldier{'s' if killed > 1 else ''} killed near "
-                "observation posts",
-                f"{exposed:.0f} strikes within {EXPOSURE_RADIUS_KM:.0f} km of Turkish posts; "
-                f"Russia on rung '{self.russia.rung_name}'",
-            )
-
-    def _ground_targets(self) -> bomb.GroundTargets:
-        """Front, road and deterrence parts of targeting, kept while their inputs hold."""
-        cfg = self.config.bombardment
-        turkey_fx = self.turkey.effects
-        radius = 0.0
-        if not self.russia.effects.strikes_near_turkish_positions:
-            radius = turkey_fx.deterrence_radius_km
-        w = cfg.target_weights
-        weights = (w.front, w.towns, w.roads)
-        key = (self.control_version, cfg.front_band_km, weights, radius, cfg.deterrence_factor)
-        if self._targets[0] != key:
-            targetable = self.opposition_mask
-            front_band = targetable & (self.distance_to_government_km <= cfg.front_band_km)
-            deterrence = self.op_distance_km <= radius if radius > 0 else None
-            ground = bomb.ground_targets(
-                targetable, front_band, self.geo.roads, weights, deterrence, cfg.deterrence_factor
-            )
-            self._targets = (key, ground)
-        return self._targets[1]
-
-    # Fields derived from control, each recomputed on first use after control changed (a
-    # day of fighting can change control several times before anyone reads them).
-    @property
-    def opposition_mask(self) -> np.ndarray:
-        """Cells held by HTS or the NLF: bool ``(rows, cols)``."""
-        return self._derived_field("opposition")
-
-    @property
-    def front_mask(self) -> np.ndarray:
-        """Opposition cells touching government ground: bool ``(rows, cols)``."""
-        return self._derived_field("front")
-
-    @property
-    def exposed_government_mask(self) -> np.ndarray:
-        """Government cells touching opposition ground: bool ``(rows, cols)``."""
-        return self._derived_field("exposed")
-
-    @property
-    def distance_to_government_km(self) -> np.ndarray:
-        """Straight-line distance to government ground, km: float ``(rows, cols)``."""
-        return self._derived_field("distance")
-
-    def _front_nearness(self, scale_km: float) -> np.ndarray:
-        """``exp(-distance to government ground / scale)``, kept while control holds."""
-        key = (self.control_version, scale_km)
-        if self._nearness[0] != key:
-            self._nearness = (key, np.exp(-self.distance_to_government_km / scale_km))
-        return self._nearness[1]
-
-    def _derived_field(self, name: str) -> np.ndarray:
-        """A field that only control determines, kept until control changes.
-
-        ``opposition``, ``front``, ``exposed`` (masks), ``distance`` (km to government
-        ground), ``held`` and ``held_in_governorate`` (cells per control code).
-        """
-        cached = self._derived.get(name)
-        if cached is not None and cached[0] == self.control_version:
-            return cached[1]
-        control = self.control
-        if name == "opposition":
-            value = (control == HTS) | (control == NLF)
-        elif name == "front":
-            value = front_cells(control)
-        elif name == "exposed":
-            value = exposed_government_cells(control)
-        elif name == "held":  # cells per control code
-            value = np.bincount(control.ravel(), minlength=TURKEY + 1)
-        elif name == "held_in_governorate":
-            value = np.bincount(control.ravel()[self._governorate_cells], minlength=TURKEY + 1)
-        elif name == "distance":
-            value = self._distance_to_government(None if cached is None else cached[1])
-        else:
-            raise KeyError(name)
-        self._derived[name] = (self.control_version, value)
-        return value
-
-    def _distance_to_government(self, previous: np.ndarray | None) -> np.ndarray:
-        """Distance to government ground, km; updated from ``previous`` when it only grew.
-
-        New government cells can only bring it closer, so the old field is lowered to the
-        distance from the few new cells (the same numbers as a full transform); a full
-        Euclidean distance transform is run otherwise.
-        """
-        gained = self._government_gained
-        lost = self._government_lost
-        self._government_gained, self._government_lost = [], False
-        n_gained = sum(cells.size for cells in gained)
-        if previous is None or lost or n_gained > 64:
-            return ndimage.distance_transform_edt(self.control != GOVERNMENT) * self.geo.cell_km
-        if n_gained == 0:
-            return previous
-        n_rows, n_cols = self.control.shape
-        rows, cols = np.divmod(np.concatenate(gained), n_cols)
-        squared = (np.arange(n_rows)[None, :, None] - rows[:, None, None]) ** 2 + (
-            np.arange(n_cols)[None, None, :] - cols[:, None, None]
-        ) ** 2
-        return np.minimum(previous, np.sqrt(squared.min(axis=0)) * self.geo.cell_km)
 
     def offensive_intensity(self) -> float:
         """Today's government ground tempo, 0..1."""
@@ -571,208 +255,28 @@ class EscalationModel(mesa.Model):
             return 0.0
         return self.government.effects.offensive_intensity * self.pacing()
 
-    def _fight(self) -> None:
-        intensity = self.offensive_intensity()
-        self.government_forces.attack(intensity, self.impact)
-        self.alliance.counterattack(intensity)
-        self.alliance.update(self.ground_lost_km2(self.config.rebels.threat_window_days))
-        for group in (self.government_forces, self.hts, self.nlf):
-            group.replenish()
+    @property
+    def turkish_soldiers_killed(self) -> int:
+        """Turkish soldiers killed so far (kept by the air campaign)."""
+        return self.air_campaign.turkish_soldiers_killed
 
-    def _civilians_move(self) -> None:
-        cfg = self.config.civilians
-        table = self.destinations
-        due = self.day - self._routes_day >= cfg.route_refresh_days
-        if self._routes_stale and due:
-            table.refresh()
-            self._routes_stale = False
-            self._routes_day = self.day
-        for cp in self.checkpoints:
-            cp.update_status()
-        self.crossing.update_policy()
-        open_now = table.available()  # fixed for the rest of the day
+    @property
+    def sorties_today(self) -> int:
+        """Sorties flown today (kept by the air campaign)."""
+        return self.air_campaign.sorties_today
 
-        self._arrive(self.displaced.arrivals(), open_now)
+    def log_event(self, actor: str, kind: str, detail: str, reason: str) -> None:
+        """Append a row to the event log."""
+        self.events.append((self.day, self.date.isoformat(), actor, kind, detail, reason))
 
-        proximity = self._front_nearness(cfg.front_scale_km) * max(self.offensive_intensity(), 0.1)
-        recent = 0.0  # no cell changed hands recently
-        if self.day - self.last_control_change_day <= RECENT_CHANGE_DAYS:
-            recent = (self.day - self.captured_day <= RECENT_CHANGE_DAYS).astype(float)
-        at_home = self.residents.total()
-        present = at_home + self.displaced.sheltering
-        left_yesterday = self.residents.left_today + self.displaced.moved_on_today
-        social = disp.neighbours_leaving_share(left_yesterday, present + left_yesterday)
-        self.risk[...] = disp.perceived_risk(
-            self.risk,
-            self.hazard,
-            proximity,
-            recent,
-            social,
-            (cfg.hazard_weight, cfg.front_weight, cfg.control_change_weight, cfg.social_weight),
-            cfg.memory_decay_per_day,
-        )
-        can_go = table.reachable_cells(open_now).reshape(present.shape)
-        left = self.residents.leave(can_go & (at_home > 0))
-        moved = self.displaced.move_on(can_go)
-        left_home = int(left.sum())
-        self.displaced_cumulative += left_home
-        self.displacement_movements += left_home + int(moved.sum())
-        self.displaced.depart(left + moved, table, open_now)
-
-    def _arrive(self, arrived: np.ndarray, open_now: np.ndarray) -> None:
-        """Hand today's arrivals to camps, towns, checkpoint queues and the border queue."""
-        table = self.destinations
-        shelter = self.displaced.sheltering.ravel()
-        # Camps admit up to their room; the rest stay in informal sites beside the camp.
-        camps = table.camp_index[(arrived[table.camp_index] > 0) & open_now[table.camp_index]]
-        room = np.array([self.camps[j].room() for j in camps], dtype=np.int64)
-        admitted, turned_away = disp.admit(arrived[camps], room)
-        for j, n in zip(camps, admitted, strict=True):
-            self.camps[j].population += int(n)
-            self.camps[j].note_fill()
-        for i, cp in enumerate(self.checkpoints):
-            cp.queue += int(arrived[table.checkpoint_index[i]])
-        self.crossing.queue += int(arrived[table.crossing_index])
-        # Everyone else shelters: those camps turned away beside the camp, arrivals at
-        # open towns in the town, and arrivals at camps and towns that fell while they
-        # travelled at the nearest opposition-held cell.
-        stay = np.where(table.shelters, arrived, 0)
-        stay[camps] = turned_away
-        cells = np.where(open_now, table.flat_cell, table.fallback_cell)
-        np.add.at(shelter, cells[table.shelters], stay[table.shelters])
-
-    def _queues(self) -> None:
-        """Checkpoints and the border crossing pass people; at closed points some give up."""
-        queue = np.array([cp.queue for cp in self.checkpoints] + [self.crossing.queue])
-        capacity = [c.capacity_per_day for c in self.config.checkpoints]
-        capacity.append(min(self.crossing.capacity_today(), 2**62))
-        is_open = [cp.is_open for cp in self.checkpoints] + [capacity[-1] > 0]
-        passed, gave_up, queue = disp.serve_queue(
-            self.rng,
-            queue,
-            np.array(capacity, dtype=np.int64),
-            np.array(is_open),
-            self.config.civilians.queue_giveup_per_day,
-        )
-        # Those who give up shelter near where they waited.
-        table = self.destinations
-        if gave_up.any():
-            fallback = table.fallback_cell[table.queue_index]
-            np.add.at(self.displaced.sheltering.ravel(), fallback, gave_up)
-        for cp, q, n in zip(self.checkpoints, queue[:-1], passed[:-1], strict=True):
-            cp.queue = int(q)
-            cp.exits_today = int(n)
-            cp.exits_total += int(n)
-        self.crossing.queue = int(queue[-1])
-        self.crossing.crossed_today = int(passed[-1])
-        self.exited_via_checkpoints += int(passed[:-1].sum())
-        self.crossed_to_turkey += int(passed[-1])
-
-    # ----------------------------------------------------------------- measure
-    def _measure(self) -> None:
-        at_home = int(self.residents.at_home.sum())
-        sheltering = int(self.displaced.sheltering.sum())
-        in_transit = self.displaced.in_transit()
-        waiting_cp = sum(cp.queue for cp in self.checkpoints)
-        waiting_border = self.crossing.queue
-        displaced_inside = sheltering + in_transit + waiting_cp + waiting_border
-        in_camps = new_in_camps = capacity = 0
-        for c in self.camps:
-            in_camps += c.population
-            new_in_camps += max(c.population - c.initial_population, 0)
-            capacity += c.capacity_people
-        ledger = (
-            at_home
-            + displaced_inside
-            + in_camps
-            + self.crossed_to_turkey
-            + self.exited_via_checkpoints
-            + self.civilian_deaths
-        )
-        if ledger != self.population_total:
-            raise LedgerError(
-                f"day {self.day}: ledger sums to {ledger:,}, expected {self.population_total:,}"
-            )
-        zone_km = self.config.border.zone_km
-        if self._border_zone[0] != zone_km:  # the zone is fixed unless an event changes it
-            self._border_zone = (zone_km, np.flatnonzero(self.geo.distance_to_border_km <= zone_km))
-        sheltering_near = int(self.displaced.sheltering.ravel()[self._border_zone[1]].sum())
-        held = self._derived_field("held_in_governorate")
-        n_gov = max(self._governorate_cells.size, 1)
-        self.metrics = {
-            "day": self.day,
-            "date": self.date.isoformat(),
-            "population_total": self.population_total,
-            "at_home": at_home,
-            "displaced_inside": displaced_inside,
-            "in_camps": in_camps,
-            "crossed_to_turkey": self.crossed_to_turkey,
-            "exited_via_checkpoints": self.exited_via_checkpoints,
-            "civilian_deaths": self.civilian_deaths,
-            "displaced_cumulative": self.displaced_cumulative,
-            "border_pressure": (in_camps + sheltering_near + waiting_border) / max(capacity, 1),
-            "turkey_rung": self.turkey.rung,
-            "russia_rung": self.russia.rung,
-            "sorties": self.sorties_today,
-            "territory_government": int(held[GOVERNMENT]) / n_gov,
-            "territory_hts": int(held[HTS]) / n_gov,
-            "territory_nlf": int(held[NLF]) / n_gov,
-            "rebel_cooperation": self.alliance.cooperation,
-            "government_rung": self.government.rung,
-            "border_displaced_people": new_in_camps + sheltering_near + waiting_border,
-            "in_transit": in_transit,
-            "waiting_at_checkpoints": waiting_cp,
-            "waiting_at_border": waiting_border,
-            "left_home_today": int(self.residents.left_today.sum()),
-            "displacement_movements": self.displacement_movements,
-            "hazard_max": float(self.hazard.max()),
-            "turkey_pressure": self.turkey.pressure,
-            "russia_pressure": self.russia.pressure,
-            "government_pressure": self.government.pressure,
-            "russia_patience": self.russia.patience,
-            "rebel_threat": self.alliance.threat,
-            "ceasefire": int(self.ceasefire_active),
-            "government_strength": self.government_forces.strength_fighters,
-            "hts_strength": self.hts.strength_fighters,
-            "nlf_strength": self.nlf.strength_fighters,
-            "government_losses": self.government_forces.losses_fighters,
-            "turkish_soldiers_killed": self.turkish_soldiers_killed,
-        }
-        self.datacollector.collect(self)
-        self.camp_rows.extend(
-            (self.day, c.name, c.population, c.capacity_people) for c in self.camps
-        )
-        self.checkpoint_rows.extend(
-            (self.day, cp.name, int(cp.is_open), cp.queue, cp.exits_today, cp.exits_total)
-            for cp in self.checkpoints
-        )
-
+    # ------------------------------------------------------------------ the run
     def timeseries(self) -> dict[str, list]:
-        """The collected days as columns: ``{column: [day 0, day 1, ...]}``."""
-        rows = self.datacollector.model_vars["row"]
-        return {name: [row[i] for row in rows] for i, name in enumerate(TIMESERIES_COLUMNS)}
+        """The measured days as columns: ``{column: [day 0, day 1, ...]}``."""
+        return self.measurement.timeseries()
 
     def run(self, progress=None) -> None:
-        """Run to ``config.days``; ``progress`` (if given) is called with each finished day."""
-        while self.running and self.day < self.config.days:
+        """Run to ``days``; ``progress`` (if given) is called with each finished day."""
+        while self.running and self.day < self.days:
             self.step()
             if progress is not None:
                 progress(self.day)
-
-
-class DayRow(tuple):
-    """One day's ``timeseries.csv`` values: immutable scalars, so a copy is itself.
-
-    The DataCollector deep-copies what a reporter returns; for a plain tuple that walks
-    every value, which cost more than all of the day's measuring.
-    """
-
-    __slots__ = ()
-
-    def __deepcopy__(self, memo: dict) -> DayRow:
-        return self
-
-
-def _day_row(model: EscalationModel) -> DayRow:
-    """DataCollector reporter: today's values in ``TIMESERIES_COLUMNS`` order."""
-    return DayRow(model.metrics[name] for name in TIMESERIES_COLUMNS)

@@ -7,10 +7,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
-from conftest import DEFAULT, REPO, RUN_FILES
+from conftest import DEFAULT, LEDGER, REPO, RUN_FILES
 
 from sim.cli import main
 from sim.world.loader import load_scenario, scenario_hash
@@ -230,13 +231,13 @@ def test_run_overwrite_replaces_folder_and_records_seed_and_set(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "run"
-    out.mkdir()
-    (out / "stale.txt").write_text("old\n", encoding="utf-8")
+    assert run_cli(capsys, ["run", str(DEFAULT), "--days", "3", "--out", str(out), *FAST])[0] == 0
+    (out / "stale.png").write_bytes(b"an old figure")
     argv = ["run", str(DEFAULT), "--days", "2", "--seed", "7", "--out", str(out), "--overwrite"]
     code, _, err = run_cli(capsys, [*argv, "--set", "border.policy=open", *FAST])
     assert code == 0, err
 
-    assert not (out / "stale.txt").exists()
+    assert not (out / "stale.png").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert (summary["seed"], summary["days"]) == (7, 2)
@@ -261,3 +262,120 @@ def test_console_script_reports_bad_file_without_traceback(bad_scenario: Path) -
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith(f"error: {bad_scenario}:3: turkey.crisis_treshold_people: ")
+
+
+# ------------------------------------------------------------------ output place
+
+
+@pytest.mark.parametrize("kind", ["under_a_file", "nul_byte", "long_name"])
+def test_unusable_out_is_refused_before_day_one(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.cli
+
+    def never(*_args: object) -> None:
+        raise AssertionError("the simulation started although --out cannot be written")
+
+    monkeypatch.setattr(sim.cli, "_simulate", never)
+    (tmp_path / "file.txt").write_text("a file\n", encoding="utf-8")
+    out = {
+        "under_a_file": tmp_path / "file.txt" / "sub",
+        "nul_byte": tmp_path / "a\0b",
+        "long_name": tmp_path / ("n" * 300),
+    }[kind]
+    [line] = assert_bad_input(*run_cli(capsys, ["run", str(DEFAULT), "--out", str(out), *FAST]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("../../escaped", "escaped"),
+        ("/tmp/abs", "tmp-abs"),
+        ("Open border (2020)", "Open-border-2020"),
+        ("..", "run"),
+        ("x" * 500, "x" * 60),
+    ],
+)
+def test_name_slug_is_a_safe_folder_name(name: str, slug: str) -> None:
+    from sim.cli import name_slug
+
+    assert name_slug(name) == slug
+
+
+def test_scenario_name_never_puts_the_run_outside_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    for name in ("../../escaped", "/etc/absolute"):
+        path = work / "s.yaml"
+        path.write_text(f"extends: {DEFAULT}\nname: {json.dumps(name)}\ndays: 1\n", "utf-8")
+        code, _, err = run_cli(capsys, ["run", str(path), *FAST])
+        assert code == 0, err
+    made = sorted(p.name for p in (work / "results").iterdir())
+    assert len(made) == 2
+    assert sorted(m.split("-seed42-")[0] for m in made) == ["escaped", "etc-absolute"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["b"]
+
+
+def test_run_on_the_shipped_2km_grid_writes_a_balanced_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    argv = ["run", str(DEFAULT), "--days", "3", "--out", str(out), "--no-plots", "--quiet"]
+    code, _, err = run_cli(capsys, argv)
+    assert code == 0, err
+    assert yaml.safe_load((out / "scenario.yaml").read_text(encoding="utf-8"))["grid"] == {
+        "cell_km": 2.0
+    }
+    rows = read_csv(out / "timeseries.csv")
+    assert len(rows) == 4
+    for row in rows:
+        stocks = sum(int(row[c]) for c in LEDGER)
+        assert stocks == int(row["population_total"]) == 3_000_000
+    camps = [r for r in read_csv(out / "camps.csv") if r["day"] == "0"]
+    assert sum(int(r["population"]) for r in camps) == 600_000  # 20 % of 3 million, on the map
+
+
+def test_signal_after_the_folder_is_in_place_says_it_is_complete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.cli import Terminated
+    from sim.runs.output import OutputClaim
+
+    commit = OutputClaim.commit
+
+    def commit_then_sigterm(self: OutputClaim) -> Path:
+        commit(self)
+        raise Terminated()  # as a SIGTERM held during the move is delivered right after it
+
+    monkeypatch.setattr(OutputClaim, "commit", commit_then_sigterm)
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, ["run", str(DEFAULT), "--days", "2", "--out", str(out), *FAST])
+    assert code == 143
+    assert err.strip() == f"interrupted; the run folder is complete: {out}"
+    assert {p.name for p in out.iterdir()} == set(RUN_FILES)
+
+
+def test_default_folders_of_concurrent_runs_are_distinct(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    import sim.cli
+
+    class FrozenClock(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> FrozenClock:
+            return cls(2026, 1, 2, 3, 4, 5)
+
+    monkeypatch.setattr(sim.cli, "dt", SimpleNamespace(datetime=FrozenClock))
+    monkeypatch.chdir(tmp_path)
+    claim = sim.cli._claim_default_out
+    with claim("demo", 7) as first, claim("demo", 7) as second:  # two runs in one second
+        assert first.out_dir == Path("results/demo-seed7-20260102-030405")
+        assert second.out_dir == Path("results/demo-seed7-20260102-030405-2")
+    assert list(tmp_path.iterdir()) == []

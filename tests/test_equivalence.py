@@ -6,8 +6,10 @@ gives up at a closed queue (``sim.mechanisms.displacement``). The claim in the R
 that this is *statistically the same* as every person deciding independently. Here a tiny
 world is run both ways:
 
-* the **group engine** uses the model's own functions (``leave_probability``,
-  ``split_among``, ``serve_queue``) on integer counts with a numpy ``Generator``;
+* the **group engine** runs the model's own civilian agents in a three-cell world
+  (``Residents.leave`` for who leaves, ``Places.serve_queues`` with a ``Checkpoint`` for
+  the queue) on integer counts with a numpy ``Generator``; only the destination choice
+  is given as fixed shares (split with the model's ``split_among``);
 * the **reference** is a plain Python loop over people with ``random.Random``: each person
   at home draws a uniform number against their class and cell's leave probability, a leaver
   picks a destination by inverse CDF on the choice shares, and the checkpoint queue is a
@@ -32,11 +34,17 @@ import bisect
 import random
 from functools import cache
 
+import mesa
 import numpy as np
 import pytest
 from scipy import stats
 
+from sim.agents.civilians import Residents
+from sim.agents.places import Places
+from sim.agents.states import Turkey
 from sim.mechanisms import displacement as disp
+from sim.world.layers import build_grid
+from sim.world.schema import Scenario
 
 ALPHA = 0.001  # family-wise significance level of each battery of tests
 N_RUNS = 400  # runs of each engine
@@ -79,9 +87,8 @@ OUTCOMES = (
 
 
 def _class_split(population: np.ndarray) -> np.ndarray:
-    """People at home per (class, cell), split as ``Residents`` does."""
-    base, extra = np.divmod(population, N_CLASSES)
-    return np.stack([base + (extra > k) for k in range(N_CLASSES)]).astype(np.int64)
+    """People at home per (class, cell), as the model's ``Residents`` splits them."""
+    return TinyWorld(np.random.SeedSequence(0)).residents.at_home[:, 0, :].copy()
 
 
 def _leave_probabilities(factor: float = 1.0) -> np.ndarray:
@@ -95,29 +102,88 @@ def _streams(offset: int) -> list[np.random.SeedSequence]:
     return children[offset : offset + N_RUNS]
 
 
+class _FixedChoice:
+    """Stands in for the route-and-logit part of ``DestinationTable``: fixed ``SHARES``.
+
+    Those who give up queueing shelter back in cell 0 (where is not an outcome here).
+    """
+
+    queue_index = np.array([0, 1])  # the checkpoint, then the (sealed) crossing
+    fallback_cell = np.array([0, 0])
+
+    def split(self, rng: np.random.Generator, leavers: np.ndarray) -> np.ndarray:
+        return disp.split_among(rng, leavers, SHARES)
+
+
+class _TinyMap:
+    """Three cells in a row; every place stands in the first."""
+
+    shape = (1, POPULATION.size)
+
+    def cell_of(self, lat: float, lon: float) -> tuple[int, int]:
+        return (0, 0)
+
+
+class TinyWorld(mesa.Model):
+    """The tiny world run by the model's own civilian agents.
+
+    ``Residents`` (class split and who leaves), a ``Checkpoint`` and ``Places`` (queue
+    service, giving up at a closed checkpoint) are the model's code; the scenario's
+    civilian settings give the tolerance classes and the leave cap. Only the choice of
+    destination is stood in for (``_FixedChoice``): the shares are given, not routed.
+    """
+
+    def __init__(self, seq: np.random.SeedSequence):
+        super().__init__(rng=np.random.default_rng(seq))
+        self.config = Scenario.model_validate(
+            {
+                "camps": [],
+                "civilians": {
+                    "tolerance_classes": N_CLASSES,
+                    "max_leave_probability_per_day": MAX_LEAVE,
+                    "queue_giveup_per_day": GIVEUP,
+                },
+                "checkpoints": [
+                    {"name": "tiny", "lat": 35.7, "lon": 37.0, "capacity_per_day": CAPACITY}
+                ],
+            }
+        )
+        self.day = 0
+        self.risk = np.zeros((1, POPULATION.size))
+        self.residents = Residents(self, POPULATION.reshape(1, -1).astype(np.int64))
+        self.turkey = Turkey(self)  # the crossing follows Turkey's rung (sealed here)
+        self.geo = _TinyMap()
+        self.grid = build_grid(self.geo.shape, self.random)
+        self.places = Places(self)  # one checkpoint and the crossing, no camps
+        self.sheltering = np.zeros((1, POPULATION.size), dtype=np.int64)
+
+    def log_event(self, *row: str) -> None:
+        """The tiny world keeps no event log."""
+
+
 def group_engine(seq: np.random.SeedSequence) -> dict[str, int]:
     """One run of the tiny world with the model's group draws."""
-    rng = np.random.default_rng(seq)
-    p = _leave_probabilities()
-    at_home = _class_split(POPULATION)
+    world = TinyWorld(seq)
+    choice = _FixedChoice()
+    checkpoint = world.places.checkpoints[0]
+    everywhere = np.ones((1, POPULATION.size), dtype=bool)
     left = np.zeros(len(POPULATION), dtype=np.int64)
     arrived = np.zeros(SHARES.shape[1], dtype=np.int64)
-    queue = np.zeros(1, dtype=np.int64)
     exited = gave_up_total = 0
     for day in range(DAYS):
-        leavers = rng.binomial(at_home, p[day])
-        at_home -= leavers
-        per_cell = leavers.sum(axis=0)
+        world.day = day
+        world.risk[0] = RISK[day]
+        per_cell = world.residents.leave(everywhere)[0]
         left += per_cell
-        counts = disp.split_among(rng, per_cell, SHARES)
+        counts = choice.split(world.rng, per_cell)
         arrived += counts.sum(axis=0)
-        queue = queue + counts[:, CHECKPOINT].sum()
-        passed, gave_up, queue = disp.serve_queue(
-            rng, queue, np.array([CAPACITY]), np.array([IS_OPEN[day]]), GIVEUP
-        )
-        exited += int(passed[0])
-        gave_up_total += int(gave_up[0])
-    return _outcomes(left, arrived, exited, gave_up_total, int(queue[0]))
+        checkpoint.queue += int(counts[:, CHECKPOINT].sum())
+        checkpoint.is_open = bool(IS_OPEN[day])
+        sheltering_before = int(world.sheltering.sum())
+        passed, _ = world.places.serve_queues(world.rng, GIVEUP, choice, world.sheltering)
+        exited += passed
+        gave_up_total += int(world.sheltering.sum()) - sheltering_before
+    return _outcomes(left, arrived, exited, gave_up_total, checkpoint.queue)
 
 
 def reference_engine(
@@ -240,6 +306,8 @@ def test_the_tiny_world_is_not_trivial():
     assert g["to_dest0"].mean() > 5 and g["to_dest2"].mean() > 3
     assert 0 < g["left_total"].mean() < POPULATION.sum()
     assert g["exited"].mean() > 3 and g["gave_up"].mean() > 1
+    # The model's residents use the tolerance classes the reference uses.
+    np.testing.assert_array_equal(TinyWorld(_streams(0)[0]).residents.tolerance, TOLERANCE)
     # Unreachable destinations get nobody, in both engines.
     assert (SHARES[0, 2], SHARES[2, 0]) == (0.0, 0.0)
 

@@ -9,12 +9,17 @@ never admit anyone beyond their capacity unless the scenario makes capacity soft
 
 from __future__ import annotations
 
+import json
 from numbers import Integral
 
 import numpy as np
-from conftest import LEDGER, run, scenario, series
+from conftest import DEFAULT, LEDGER, run, scenario, series
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+from sim.model import EscalationModel
+from sim.runs.output import summary
+from sim.world.loader import ScenarioError, load_scenario
 
 CUMULATIVE = ("crossed_to_turkey", "exited_via_checkpoints", "civilian_deaths")
 COUNTS = (*LEDGER, "population_total", "displaced_cumulative")
@@ -216,3 +221,73 @@ def test_ledger_and_flow_invariants(changes):
         if start[name] <= cap:
             assert population <= cap, (day, name, population, cap)
     assert sum(pop for day, _n, pop, _c in model.camp_rows if day == days) == col["in_camps"][-1]
+
+
+# Scripted events: settings an event may try, both keys the model reads every day and
+# keys it fixed on day 0 (which must be refused when the scenario is loaded).
+EVENT_SETTINGS = {
+    "ceasefire.active": st.booleans(),
+    "border.policy": st.sampled_from(["sealed", "quota", "open"]),
+    "border.quota_per_day": st.integers(0, 5000),
+    "border.zone_km": st.floats(1.0, 50.0),
+    "bombardment.sorties_per_day": st.floats(0.0, 300.0),
+    "turkey.forced_rung": st.none() | st.integers(0, 9),
+    "russia.forced_rung": st.none() | st.integers(0, 3),
+    "checkpoints[0].capacity_per_day": st.integers(0, 3000),
+    "checkpoints[1].open_from_day": st.integers(0, 40),
+    "civilians.front_crossing_km": st.floats(0.0, 10.0),
+    "civilians.distance_cost_per_km": st.floats(0.0, 0.2),
+    "civilians.soft_camp_capacity": st.booleans(),
+    "civilians.tolerance_median": st.floats(0.1, 5.0),
+    "rebels.joined_at_cooperation": st.floats(0.0, 1.0),
+    # Fixed on day 0:
+    "checkpoints": st.just([]),
+    "turkey.ladder": st.just([{"name": "one", "description": "one rung", "enter_at": 0.0}]),
+    "turkey.observation_posts": st.just([]),
+    "government.axes": st.just([]),
+    "border.crossing": st.just({"name": "X", "lat": 36.0, "lon": 36.6}),
+    "rebels.hts_strength_fighters": st.floats(1000.0, 50_000.0),
+    "days": st.integers(1, 40),
+}
+
+
+@st.composite
+def event_lists(draw) -> tuple[int, list[dict]]:
+    days = draw(st.integers(5, 25))
+    events = []
+    for _ in range(draw(st.integers(1, 4))):
+        keys = draw(st.lists(st.sampled_from(sorted(EVENT_SETTINGS)), min_size=1, max_size=3))
+        changes = {key: draw(EVENT_SETTINGS[key]) for key in keys}
+        events.append({"day": draw(st.integers(0, days)), "set": changes, "note": "drawn"})
+    return days, events
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=event_lists(), seed=st.integers(0, 2**16))
+@example(
+    drawn=(
+        20,
+        [
+            {"day": 2, "set": {"turkey.forced_rung": 9, "border.policy": "open"}},
+            {"day": 5, "set": {"checkpoints[0].capacity_per_day": 0, "border.zone_km": 2.0}},
+            {"day": 8, "set": {"turkey.forced_rung": None, "ceasefire.active": True}},
+        ],
+    ),
+    seed=1,
+)
+def test_any_accepted_event_list_runs_to_the_end_with_the_ledger_exact(drawn, seed):
+    days, events = drawn
+    overrides = ["grid.cell_km=8", f"days={days}", f"seed={seed}", f"events={json.dumps(events)}"]
+    try:
+        scenario = load_scenario(DEFAULT, overrides)
+    except ScenarioError as exc:
+        # Refused at load time, naming an event key; never a crash later.
+        assert all(p.key.startswith("events[") for p in exc.problems), exc.problems
+        return
+    model = EscalationModel(scenario)
+    model.run()  # the model checks the ledger every day (LedgerError otherwise)
+    assert model.day == days
+    col = model.timeseries()
+    for day in range(days + 1):
+        assert sum(col[c][day] for c in LEDGER) == col["population_total"][day] == 3_000_000
+    assert summary(model, 0.0, "test")["ledger"]["balanced_every_day"]

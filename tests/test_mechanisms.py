@@ -173,7 +173,7 @@ def test_hazard_and_deaths_grow_with_impact():
     assert (dead > 0).all() and np.unique(cells).size == cells.size
     d_low = bombardment.deaths_per_cell(rng, people, low, 1e-4)[1].sum()
     assert dead.sum() > d_low > 0
-    h = bombardment.update_hazard(np.ones((2, 2)), np.zeros((2, 2)), 0.5, 1.0)
+    h = bombardment.update_hazard(np.ones((2, 2)), np.zeros((2, 2)), 0.5)
     assert np.allclose(h, 0.5)
     spread = bombardment.spread_impact(np.pad(np.ones((1, 1)), 5), 1.0)
     assert spread.sum() == pytest.approx(1.0) and spread.max() < 1.0

@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 from conftest import scenario
+from scipy import ndimage
 
 from sim.mechanisms import combat
 from sim.model import EscalationModel
 from sim.world.geography import GOVERNMENT, HTS, NLF, TURKEY
 from sim.world.loader import ScenarioError, load_scenario
+from sim.world.territory import DERIVED_FIELDS
 
 QUIET = {"ceasefire.active": True, "combat.counterattack_km_per_day": 0.0, "days": 6}
 CAPTURE = {"place": "Khan Shaykhun", "radius_km": 8.0, "by": "government"}
@@ -78,3 +80,27 @@ def test_a_bad_capture_is_refused(tmp_path, event, key):
     with pytest.raises(ScenarioError) as error:
         load_scenario(path)
     assert key in str(error.value)
+
+
+def test_a_capture_drops_every_field_derived_from_control():
+    model = EscalationModel(scenario(**QUIET, events=[{"day": 2, "capture": CAPTURE}]))
+    territory = model.territory
+    model.step()
+    before = {name: getattr(territory, name).copy() for name in DERIVED_FIELDS}
+    model.step()  # day 2: the capture
+    assert territory.version >= 1
+    control = territory.control
+    fresh = {
+        "opposition_mask": (control == HTS) | (control == NLF),
+        "front_mask": combat.front_cells(control),
+        "exposed_government_mask": combat.exposed_government_cells(control),
+        "distance_to_government_km": ndimage.distance_transform_edt(control != GOVERNMENT)
+        * model.geo.cell_km,
+        "cells_held": np.bincount(control.ravel(), minlength=TURKEY + 1),
+        "cells_held_in_governorate": np.bincount(
+            control[model.geo.in_governorate], minlength=TURKEY + 1
+        ),
+    }
+    for name in DERIVED_FIELDS:
+        assert np.allclose(getattr(territory, name), fresh[name]), name
+    assert not np.array_equal(before["cells_held"], fresh["cells_held"])

@@ -12,7 +12,8 @@ import mesa
 import numpy as np
 
 from sim.mechanisms import alliance, combat
-from sim.world.geography import CONTROL_NAMES, GOVERNMENT, HTS, NLF
+from sim.world.codes import CONTROL_NAMES, GOVERNMENT, HTS, NLF
+from sim.world.history import DailySeries
 
 if TYPE_CHECKING:
     from sim.model import EscalationModel
@@ -35,8 +36,8 @@ class ArmedGroup(mesa.Agent):
         self.losses_fighters = 0.0
 
     def take_losses(self, fighters: float) -> None:
-        """Lose up to ``fighters`` (never below 5 % of the initial strength)."""
-        floor = 0.05 * self.initial_strength_fighters
+        """Lose up to ``fighters`` (never below ``combat.strength_floor_share`` of the start)."""
+        floor = self.model.config.combat.strength_floor_share * self.initial_strength_fighters
         lost = max(0.0, min(fighters, self.strength_fighters - floor))
         self.strength_fighters -= lost
         self.losses_fighters += lost
@@ -48,9 +49,30 @@ class ArmedGroup(mesa.Agent):
 
 
 class GovernmentForces(ArmedGroup):
-    """Government ground forces: attack front cells along the offensive axes."""
+    """Government ground forces: attack front cells along the offensive axes.
+
+    Attributes:
+        losses_by_day: ``losses_fighters`` at the end of each day.
+        axis_weight: Relative attack effort per cell, ``(rows, cols)``.
+    """
 
     _pockets_checked_version = -1  # control version last searched for cut-off pockets
+
+    def __init__(self, model: EscalationModel, name: str, control_code: int, strength: float):
+        super().__init__(model, name, control_code, strength)
+        self.losses_by_day = DailySeries(model.config.days, float)
+        geo, cfg = model.geo, model.config.government
+        axes = [geo.distance_km(p.lat, p.lon) for p in cfg.axes]
+        #: Relative attack effort per cell: sum over axes of ``exp(-distance / width)``.
+        self.axis_weight = (
+            np.sum(np.exp(-np.stack(axes) / cfg.axis_width_km), axis=0)
+            if axes
+            else np.ones(geo.shape)
+        ) + cfg.off_axis_effort
+
+    def record(self, day: int) -> None:
+        """Keep today's cumulative losses for the states' windows."""
+        self.losses_by_day[day] = self.losses_fighters
 
     def attack(self, intensity: float, front_impact: np.ndarray) -> None:
         """One day of offensive at ``intensity`` (0..1) with today's bombardment impact."""
@@ -61,11 +83,12 @@ class GovernmentForces(ArmedGroup):
             self.take_losses(turkey.government_losses_per_day * self.strength_fighters)
         if intensity <= 0:
             return
-        front = m.front_mask
+        territory = m.territory
+        front = territory.front_mask
         cells = front.ravel().nonzero()[0]  # the fighting happens on the front cells only
         if cells.size == 0:
             return
-        axis = m.axis_weight.ravel()[cells]
+        axis = self.axis_weight.ravel()[cells]
         attack = (
             self.strength_fighters
             * intensity
@@ -73,28 +96,33 @@ class GovernmentForces(ArmedGroup):
             * (axis / max(float(axis.sum()) / cells.size, 1e-12))
             * (1.0 + cfg.bombardment_support * front_impact.ravel()[cells])
         )
-        defence = m.defence_on(cells)
+        defence = m.alliance.defence_on(cells)
         front_ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
         rate = combat.cell_rate_per_day(cfg.advance_km_per_day, m.geo.cell_km)
         p = combat.capture_probability(front_ratio, rate)
         captured = combat.draw_among(m.rng, p)
-        m.change_control(cells[captured], GOVERNMENT, front_ratio[captured], "offensive")
+        coop = m.alliance.cooperation
+        territory.change_control(
+            cells[captured], GOVERNMENT, front_ratio[captured], "offensive", m.day, coop
+        )
         # Pockets only appear when control changes, and once found they all give up.
-        if m.control_version != self._pockets_checked_version:
+        if territory.version != self._pockets_checked_version:
             most = combat.pocket_cells(cfg.pocket_max_km2, m.geo.cell_area_km2)
-            pockets = np.flatnonzero(combat.isolated_cells(m.control, most))
+            pockets = np.flatnonzero(combat.isolated_cells(territory.control, most))
             if pockets.size:
-                ratio = np.zeros(m.control.size)  # the local force ratio, logged
+                ratio = np.zeros(territory.control.size)  # the local force ratio, logged
                 ratio[cells] = front_ratio
-                m.change_control(pockets, GOVERNMENT, ratio[pockets], "encircled pocket gave up")
-            self._pockets_checked_version = m.control_version
+                territory.change_control(
+                    pockets, GOVERNMENT, ratio[pockets], "encircled pocket gave up", m.day, coop
+                )
+            self._pockets_checked_version = territory.version
 
-        defenders = m.defensive_power()
+        defenders = m.alliance.defensive_power()
         gov_loss, def_loss = combat.lanchester_losses(
             self.strength_fighters * intensity, defenders * intensity, cfg.attrition_per_day
         )
         self.take_losses(gov_loss)
-        held = m.control.ravel()[cells]  # who still holds yesterday's front
+        held = territory.control.ravel()[cells]  # who still holds yesterday's front
         hts_front = int(np.count_nonzero(held == HTS))
         nlf_front = int(np.count_nonzero(held == NLF))
         share_hts = hts_front / max(hts_front + nlf_front, 1)
@@ -121,7 +149,27 @@ class RebelAlliance(mesa.Agent):
         super().__init__(model)
         self.cooperation = model.config.rebels.cooperation_initial
         self.threat = 0.0
-        self.joined = self.cooperation >= 0.5
+        self.joined = self.cooperation >= model.config.rebels.joined_at_cooperation
+
+    def defensive_power(self) -> float:
+        """Total rebel combat power (fighters times multipliers)."""
+        m = self.model
+        return sum(g.strength_fighters * g.power_multiplier() for g in (m.hts, m.nlf))
+
+    def defence_on(self, cells: np.ndarray) -> np.ndarray:
+        """Rebel combat power on the given front cells (flat indices), ``(n,)``.
+
+        Each group's power is spread evenly over the front cells it holds.
+        """
+        m = self.model
+        held = m.territory.control.ravel()[cells]
+        out = np.zeros(cells.size)
+        for group in (m.hts, m.nlf):
+            mine = held == group.control_code
+            n = int(np.count_nonzero(mine))
+            if n:
+                out[mine] = group.strength_fighters * group.power_multiplier() / n
+        return out
 
     def update(self, ground_lost_km2: float) -> None:
         """Update cooperation from the ground lost over the threat window; log changes."""
@@ -134,7 +182,7 @@ class RebelAlliance(mesa.Agent):
             cfg.cooperation_rise_per_day,
             cfg.cooperation_decay_per_day,
         )
-        joined = self.cooperation >= 0.5
+        joined = self.cooperation >= cfg.joined_at_cooperation
         if joined != self.joined:
             self.joined = joined
             why = (
@@ -160,24 +208,30 @@ class RebelAlliance(mesa.Agent):
         """Try to retake cells lost in the last days; success grows with cooperation."""
         m = self.model
         cfg = m.config.combat
-        if m.day - m.last_control_change_day > cfg.counterattack_window_days:
+        territory = m.territory
+        if m.day - territory.last_change_day > cfg.counterattack_window_days:
             return  # nothing was lost recently enough to retake
         hot = np.flatnonzero(
-            m.exposed_government_mask
-            & (m.day - m.captured_day <= cfg.counterattack_window_days)
-            & (m.last_owner != GOVERNMENT)
+            territory.exposed_government_mask
+            & (m.day - territory.captured_day <= cfg.counterattack_window_days)
+            & (territory.last_owner != GOVERNMENT)
         )
         if hot.size == 0:
             return
-        defence = m.defensive_power() / max(int(np.count_nonzero(m.front_mask)), 1)
-        attack_gov = m.government_forces.strength_fighters * max(intensity, 0.05) / hot.size
+        defence = self.defensive_power() / max(int(np.count_nonzero(territory.front_mask)), 1)
+        attack_gov = (
+            m.government_forces.strength_fighters
+            * max(intensity, cfg.counterattack_min_intensity)
+            / hot.size
+        )
         local_ratio = defence / max(attack_gov, 1e-9)  # the same on every hot cell
         rate = combat.cell_rate_per_day(cfg.counterattack_km_per_day, m.geo.cell_km)
         p = combat.capture_probability(local_ratio, rate)
         retaken = hot[combat.draw_among(m.rng, np.full(hot.size, p * self.cooperation))]
         if retaken.size:
-            owner_before = m.last_owner.ravel()[retaken]
+            owner_before = territory.last_owner.ravel()[retaken]
             for code in (HTS, NLF):
                 cells = retaken[owner_before == code]
                 ratio = np.full(cells.size, local_ratio)
-                m.change_control(cells, code, ratio, f"counter-attack ({CONTROL_NAMES[code]})")
+                how = f"counter-attack ({CONTROL_NAMES[code]})"
+                territory.change_control(cells, code, ratio, how, m.day, self.cooperation)

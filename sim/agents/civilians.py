@@ -1,9 +1,10 @@
-"""Civilian populations: residents, the displaced, camps, checkpoints and the border crossing.
+"""Civilian populations: residents and the displaced, and where they can go.
 
 Civilians act in bulk: the :class:`Residents` agent owns the at-home counts of every cell
 (split into tolerance classes) and the :class:`DisplacedPeople` agent owns those sheltering
-away from home and those on the road. Camps, checkpoints and the crossing are fixed agents
-in their cells. All counts are integers; every flow is a binomial or multinomial draw.
+away from home and those on the road; the :class:`DestinationTable` holds the routes to
+the places they can go (camps, towns, checkpoints, the crossing: :mod:`sim.agents.places`).
+All counts are integers; every flow is a binomial or multinomial draw.
 """
 
 from __future__ import annotations
@@ -12,129 +13,21 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
-from mesa.discrete_space import FixedAgent
 from scipy import ndimage
 
 from sim.mechanisms import displacement as disp
 from sim.mechanisms.routing import RouteGraph, cell_costs
-from sim.world.geography import GOVERNMENT, TURKEY
+from sim.world.codes import GOVERNMENT, TURKEY
+from sim.world.layers import attach_layer
 
 if TYPE_CHECKING:
     from sim.model import EscalationModel
 
 CAMP, TOWN, CHECKPOINT, CROSSING = 0, 1, 2, 3
 MAX_TRAVEL_DAYS = 64  # length of the transit ring buffer
-
-
-class Camp(FixedAgent):
-    """A cluster of displacement camps near the border, with a capacity."""
-
-    def __init__(self, model: EscalationModel, cell, name: str, capacity: int, people: int):
-        super().__init__(model)
-        self.cell = cell
-        self.name = name
-        self.capacity_people = capacity
-        self.population = people
-        self.initial_population = people
-        self.full = people >= capacity
-
-    def room(self) -> int:
-        """Places left (unbounded when the scenario makes capacity soft)."""
-        if self.model.config.civilians.soft_camp_capacity:
-            return 2**62
-        return max(self.capacity_people - self.population, 0)
-
-    def note_fill(self) -> None:
-        """Log when the camp fills up or has room again."""
-        full = self.population >= self.capacity_people
-        if full != self.full:
-            self.full = full
-            self.model.log_event(
-                self.name,
-                "camp_full" if full else "camp_room",
-                f"{self.population:,} people, capacity {self.capacity_people:,}",
-                "arrivals filled the last places" if full else "people left or capacity grew",
-            )
-
-
-class Checkpoint(FixedAgent):
-    """A crossing point into government-held areas with a daily capacity and a queue."""
-
-    def __init__(self, model: EscalationModel, cell, index: int):
-        super().__init__(model)
-        self.cell = cell
-        self.index = index
-        self.queue = 0
-        self.exits_today = 0
-        self.exits_total = 0
-        self.is_open = False
-
-    @property
-    def config(self):
-        """The live scenario entry of this checkpoint."""
-        return self.model.config.checkpoints[self.index]
-
-    @property
-    def name(self) -> str:
-        """Checkpoint name."""
-        return self.config.name
-
-    def update_status(self) -> None:
-        """Open when scheduled and the ground is government-held; log every change."""
-        cfg = self.config
-        day = self.model.day
-        scheduled = day >= cfg.open_from_day and (
-            cfg.close_from_day is None or day < cfg.close_from_day
-        )
-        held = self.model.control[self.cell.coordinate] == GOVERNMENT
-        now_open = scheduled and held and cfg.capacity_per_day > 0
-        if now_open != self.is_open:
-            self.is_open = now_open
-            if now_open:
-                why = f"scheduled from day {cfg.open_from_day} and on government-held ground"
-            elif not held:
-                why = "the ground is not government-held"
-            elif cfg.capacity_per_day == 0:
-                why = "capacity set to zero"
-            else:
-                why = "scheduled closure" if day >= cfg.open_from_day else "not yet scheduled"
-            self.model.log_event(
-                self.name,
-                "checkpoint_open" if now_open else "checkpoint_closed",
-                f"capacity {cfg.capacity_per_day:,} people a day; {self.queue:,} waiting",
-                why,
-            )
-
-
-class BorderCrossing(FixedAgent):
-    """The crossing into Turkey (Bab al-Hawa): passes people only as the policy allows."""
-
-    def __init__(self, model: EscalationModel, cell):
-        super().__init__(model)
-        self.cell = cell
-        self.queue = 0
-        self.crossed_today = 0
-        self.policy = model.border_policy()
-
-    def capacity_today(self) -> int:
-        """People the policy lets through today."""
-        if self.policy == "open":
-            return 2**62
-        if self.policy == "quota":
-            return self.model.config.border.quota_per_day
-        return 0
-
-    def update_policy(self) -> None:
-        """Follow the scenario or Turkey's rung; log changes."""
-        policy = self.model.border_policy()
-        if policy != self.policy:
-            self.model.log_event(
-                "Turkey",
-                "border_policy",
-                f"border {self.policy} -> {policy}",
-                f"Turkey's rung '{self.model.turkey.rung_name}' or a scenario change",
-            )
-            self.policy = policy
+#: An open border's daily capacity when judging how full its queue is (any figure far
+#: above a day's arrivals makes the queue look empty).
+OPEN_BORDER_CAPACITY_FOR_FILL = 10**9
 
 
 class DestinationTable:
@@ -164,7 +57,7 @@ class DestinationTable:
         self.cells = cells
         self.flat_cell = np.asarray([r * geo.shape[1] + c for r, c in cells])
         home = np.asarray([model.population_home_start[r, c] for r, c in cells])
-        self.town_host_capacity = np.maximum(cfg.town_host_share * home, 1000.0)
+        self.town_host_capacity = np.maximum(cfg.town_host_share * home, cfg.town_host_min_people)
         self._pull: tuple[tuple, np.ndarray] = ((), np.zeros(0))
         factor = max(1, round(cfg.route_cell_km / geo.cell_km))
         self.graph = RouteGraph(model.control != TURKEY, geo.cell_km, factor)
@@ -191,9 +84,21 @@ class DestinationTable:
         self.group_of[self.place_cells] = n_routing + np.arange(self.place_cells.size)
         #: How many times the routes were computed (caches of route tables key on it).
         self.version = 0
+        #: The day and the territory's version the routes were last computed for.
+        self.routes_day = 0
+        self.routes_control_version = model.territory.version
         self._reach = np.zeros(0, dtype=bool)  # set with the open routes
         self._open_routes: tuple[tuple, tuple] = ((), ())
         self.refresh()  # sets route_weight, travel_days, fallback_cell
+
+    def follow_control(self, day: int) -> None:
+        """Recompute routes if control changed, at most every ``route_refresh_days``."""
+        m = self.model
+        due = day - self.routes_day >= m.config.civilians.route_refresh_days
+        if due and m.territory.version != self.routes_control_version:
+            self.refresh()
+            self.routes_day = day
+            self.routes_control_version = m.territory.version
 
     def refresh(self) -> None:
         """Recompute routes and fallback cells after control changed."""
@@ -204,14 +109,14 @@ class DestinationTable:
         self.version += 1
         cost = cell_costs(
             control == GOVERNMENT,
-            m.front_mask,
+            m.territory.front_mask,
             cfg.government_area_cost,
             cfg.front_crossing_km,
             geo.cell_km,
         )
         # Camps and towns that fell take nobody, so their routes are not needed until
         # they change hands again (which triggers another refresh).
-        held = m.opposition_mask.ravel()[self.flat_cell]
+        held = m.territory.opposition_mask.ravel()[self.flat_cell]
         needed = np.flatnonzero(held | (self.kind == CHECKPOINT) | (self.kind == CROSSING))
         # Route km from each routing cell to each needed place, (n_routing_cells, n_needed).
         km = self.graph.routing_distances(cost, [self.cells[j] for j in needed]).T
@@ -232,9 +137,9 @@ class DestinationTable:
         self.travel_days[:, needed] = np.clip(days, 1, MAX_TRAVEL_DAYS - 1)
         # People who cannot reach a place (it fell, or gave up) shelter at the nearest
         # opposition-held cell to it.
-        if m.opposition_mask.any():
+        if m.territory.opposition_mask.any():
             nearest_r, nearest_c = ndimage.distance_transform_edt(
-                ~m.opposition_mask, return_distances=False, return_indices=True
+                ~m.territory.opposition_mask, return_distances=False, return_indices=True
             )
             rows, cols = zip(*self.cells, strict=True)
             self.fallback_cell = nearest_r[rows, cols] * geo.shape[1] + nearest_c[rows, cols]
@@ -242,7 +147,7 @@ class DestinationTable:
     def available(self) -> np.ndarray:
         """Which places take people today: bool ``(n_destinations,)``."""
         m = self.model
-        ok = m.opposition_mask.ravel()[self.flat_cell]
+        ok = m.territory.opposition_mask.ravel()[self.flat_cell]
         ok[self.checkpoint_index] = [cp.is_open for cp in m.checkpoints]
         ok[self.crossing_index] = m.crossing.policy != "sealed"
         return ok
@@ -254,11 +159,12 @@ class DestinationTable:
         fill[self.camp_index] = [c.population / max(c.capacity_people, 1) for c in m.camps]
         shelter = m.displaced.sheltering.ravel()[self._town_cells]
         fill[self.town_index] = shelter / self._town_capacity
+        full_days = m.config.civilians.queue_full_days
         fill[self.checkpoint_index] = [
-            cp.queue / max(7 * cp.config.capacity_per_day, 1) for cp in m.checkpoints
+            cp.queue / max(full_days * cp.config.capacity_per_day, 1) for cp in m.checkpoints
         ]
-        quota = min(m.crossing.capacity_today(), 10**9)
-        fill[self.crossing_index] = m.crossing.queue / max(7 * quota, 1)
+        quota = min(m.crossing.capacity_today(), OPEN_BORDER_CAPACITY_FOR_FILL)
+        fill[self.crossing_index] = m.crossing.queue / max(full_days * quota, 1)
         return fill
 
     def _route_weights(self, origins: np.ndarray) -> np.ndarray:
@@ -461,3 +367,78 @@ class DisplacedPeople(mesa.Agent):
     def in_transit(self) -> int:
         """People on the road."""
         return int(self.transit.sum())
+
+
+class Civilians:
+    """The civilians' part of the day: perceive risk, leave home or move on, travel, arrive.
+
+    Owns the :class:`Residents`, the :class:`DisplacedPeople`, the ``risk`` layer of the
+    grid and the :class:`DestinationTable`.
+
+    Args:
+        model: The model (its scenario, grid, map, territory and places).
+
+    Attributes:
+        risk: Perceived risk per cell, ``(rows, cols)``.
+        residents: People at home.
+        displaced: People away from home inside Idlib.
+        destinations: Where they can go.
+    """
+
+    def __init__(self, model: EscalationModel):
+        self.model = model
+        geo = model.geo
+        self.risk = attach_layer(model.grid, "risk", np.zeros(geo.shape))
+        self.residents = Residents(model, geo.population0)
+        places = model.places
+        n_destinations = len(places.camps) + len(geo.towns) + len(places.checkpoints) + 1
+        self.displaced = DisplacedPeople(model, geo.shape, n_destinations)
+        self.destinations = DestinationTable(model)
+
+    def move(self, intensity: float, hazard: np.ndarray) -> tuple[int, int]:
+        """One day of movement: arrivals, then who leaves home or moves on, and where to.
+
+        Args:
+            intensity: Today's government ground tempo, 0..1 (fear of the front).
+            hazard: Remembered strike intensity per cell, ``(rows, cols)``.
+
+        Returns:
+            ``(left_home, movements)``: people who left home today, and those plus the
+            displaced who moved on.
+        """
+        m = self.model
+        cfg = m.config.civilians
+        table = self.destinations
+        table.follow_control(m.day)
+        m.places.update_status()
+        open_now = table.available()  # fixed for the rest of the day
+
+        m.places.receive(self.displaced.arrivals(), open_now, table, self.displaced.sheltering)
+
+        territory = m.territory
+        proximity = territory.front_nearness(cfg.front_scale_km) * max(
+            intensity, cfg.front_fear_floor
+        )
+        recent = 0.0  # no cell changed hands recently
+        memory_days = cfg.control_change_memory_days
+        if m.day - territory.last_change_day <= memory_days:
+            recent = (m.day - territory.captured_day <= memory_days).astype(float)
+        at_home = self.residents.total()
+        present = at_home + self.displaced.sheltering
+        left_yesterday = self.residents.left_today + self.displaced.moved_on_today
+        social = disp.neighbours_leaving_share(left_yesterday, present + left_yesterday)
+        self.risk[...] = disp.perceived_risk(
+            self.risk,
+            hazard,
+            proximity,
+            recent,
+            social,
+            (cfg.hazard_weight, cfg.front_weight, cfg.control_change_weight, cfg.social_weight),
+            cfg.memory_decay_per_day,
+        )
+        can_go = table.reachable_cells(open_now).reshape(present.shape)
+        left = self.residents.leave(can_go & (at_home > 0))
+        moved = self.displaced.move_on(can_go)
+        self.displaced.depart(left + moved, table, open_now)
+        left_home = int(left.sum())
+        return left_home, left_home + int(moved.sum())

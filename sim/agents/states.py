@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import mesa
 
 from sim.mechanisms.ladder import decide_rung, dominant, weighted_components
+from sim.world.codes import NEVER_DAY
 from sim.world.schema import GovernmentConfig, RungEffects, RussiaConfig, TurkeyConfig
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ class Signals(NamedTuple):
     government_losses_window: float
     turkey_rung_share: float
     russia_rung_share: float
-    hts_holds_ground: bool
+    russia_patience: float  # after today's wear
     ceasefire: bool
 
 
@@ -37,6 +38,8 @@ class StateActor(mesa.Agent, ABC):
     Attributes:
         rung: Current rung index (0 = bottom).
         pressure: Last pressure score computed.
+        n_rungs: Rungs on the ladder, fixed for the run (events may change a rung's
+            contents, not their number).
     """
 
     actor_name = "state"
@@ -47,7 +50,8 @@ class StateActor(mesa.Agent, ABC):
         super().__init__(model)
         self.rung = 0
         self.pressure = 0.0
-        self.last_move_day = -(10**6)
+        self.n_rungs = len(self.config.ladder)
+        self.last_move_day = NEVER_DAY
 
     @property
     @abstractmethod
@@ -67,8 +71,23 @@ class StateActor(mesa.Agent, ABC):
     @property
     def rung_share(self) -> float:
         """Position on the ladder, 0 (bottom) to 1 (top)."""
-        top = len(self.config.ladder) - 1
+        top = self.n_rungs - 1
         return self.rung / top if top else 0.0
+
+    def follow_forced_rung(self, day: int) -> None:
+        """Jump to the scenario's forced rung, if one is set and not yet held; log it."""
+        forced = self.config.forced_rung
+        if forced is None or forced == self.rung:
+            return
+        old = self.rung_name
+        self.rung = min(forced, self.n_rungs - 1)
+        self.last_move_day = day
+        self.model.log_event(
+            self.actor_name,
+            "rung_forced",
+            f"{old} -> {self.rung_name}: {self.config.ladder[self.rung].description}",
+            "the scenario forces this rung",
+        )
 
     @abstractmethod
     def pressure_now(self, signals: Signals) -> float:
@@ -81,14 +100,13 @@ class StateActor(mesa.Agent, ABC):
     def decide(self, signals: Signals) -> None:
         """Move at most one rung, and log why (a forced rung only updates the pressure)."""
         ladder = self.config.ladder
-        self.rung = min(self.rung, len(ladder) - 1)
         self.pressure = self.pressure_now(signals)
         if self.config.forced_rung is not None:
             return
         day = self.model.day
         new = decide_rung(
             self.rung,
-            [r.enter_at for r in ladder],
+            [ladder[i].enter_at for i in range(self.n_rungs)],
             self.pressure,
             day - self.last_move_day,
             self.config.cooldown_days,
@@ -164,13 +182,16 @@ class Russia(StateActor):
     def config(self) -> RussiaConfig:  # noqa: D102
         return self.model.config.russia
 
-    def wear_patience(self, signals: Signals) -> None:
+    def wear_patience(self, hts_holds_ground: bool, ceasefire: bool) -> None:
         """Patience falls each day HTS still holds ground outside a ceasefire."""
-        if signals.hts_holds_ground and not signals.ceasefire:
+        if hts_holds_ground and not ceasefire:
             self.patience = max(0.0, self.patience - self.config.patience_decay_per_day)
 
+    def agree_to_ceasefire(self) -> None:
+        """A ceasefire restores Moscow's patience (``russia.patience_after_ceasefire``)."""
+        self.patience = self.config.patience_after_ceasefire
+
     def pressure_now(self, signals: Signals) -> float:  # noqa: D102
-        self.wear_patience(signals)
         return (1.0 - self.patience) + self.config.other_side_weight * signals.turkey_rung_share
 
     def explain(self, signals: Signals) -> str:  # noqa: D102
@@ -191,20 +212,21 @@ class SyrianGovernment(StateActor):
 
     def pressure_now(self, signals: Signals) -> float:  # noqa: D102
         cfg = self.config
-        drive = 1.0 - self.model.russia.patience
+        drive = 1.0 - signals.russia_patience
         cost = cfg.loss_weight * signals.government_losses_window / cfg.cost_fighters
         return max(0.0, drive - cost)
 
     def explain(self, signals: Signals) -> str:  # noqa: D102
         return (
-            f"Russian backing {1.0 - self.model.russia.patience:.2f} against losses of "
+            f"Russian backing {1.0 - signals.russia_patience:.2f} against losses of "
             f"{signals.government_losses_window:,.0f} fighters in {self.config.window_days} days"
         )
 
     def pacing_factor(self, border_displaced_people: int, turkey_threshold: int) -> float:
         """Salami tactics: the share of full tempo the government allows itself.
 
-        Full tempo up to half of ``salami_margin x threshold``, none at it; 1 when off.
+        Full tempo up to ``salami_full_tempo_share`` of the ceiling (``salami_margin x
+        threshold``), falling linearly to none at the ceiling; 1 when off.
         """
         cfg = self.config
         if not cfg.salami_tactics:
@@ -212,5 +234,5 @@ class SyrianGovernment(StateActor):
         ceiling = cfg.salami_margin * turkey_threshold
         if ceiling <= 0:
             return 0.0
-        # Full tempo up to half the ceiling, none at the ceiling.
-        return float(min(1.0, max(0.0, 2.0 * (ceiling - border_displaced_people) / ceiling)))
+        slope = 1.0 / (1.0 - cfg.salami_full_tempo_share)
+        return float(min(1.0, max(0.0, slope * (ceiling - border_displaced_people) / ceiling)))

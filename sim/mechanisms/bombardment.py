@@ -83,6 +83,8 @@ def target_weights(ground: GroundTargets, people_present: np.ndarray, w_towns: f
     return p
 
 
+# Reference implementation, used by the tests only (the model uses ground_targets and
+# target_weights, which give the same shares).
 def target_probabilities(
     targetable: np.ndarray,
     front_band: np.ndarray,
@@ -178,15 +180,13 @@ def spread_impact(
     return impact
 
 
-def update_hazard(
-    hazard: np.ndarray, impact: np.ndarray, decay_per_day: float, effectiveness: float
-) -> np.ndarray:
-    """Hazard after one day: old hazard decays, today's effective impact adds.
+def update_hazard(hazard: np.ndarray, impact: np.ndarray, decay_per_day: float) -> np.ndarray:
+    """Hazard after one day: old hazard decays, today's impact adds.
 
     ``hazard`` and ``impact`` share a unit (sortie-equivalents per km² from
     :func:`spread_impact`); the result is in it too.
     """
-    return hazard * decay_per_day + effectiveness * impact
+    return hazard * decay_per_day + impact
 
 
 def deaths_per_cell(

@@ -1,6 +1,6 @@
 """Ground combat on the front: which cells change hands, and who loses how many fighters.
 
-Pure functions. Control codes are those of :mod:`sim.world.geography`.
+Pure functions. Control codes are those of :mod:`sim.world.codes`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 from scipy import ndimage
 
 from sim.mechanisms.stencils import box_sum_3x3, touches_4
-from sim.world.geography import GOVERNMENT, HTS, NLF
+from sim.world.codes import GOVERNMENT, HTS, NLF
 
 
 def front_cells(control: np.ndarray) -> np.ndarray:
@@ -71,13 +71,6 @@ def captured_cells(
     """
     contested = (control == GOVERNMENT) | (control == HTS) | (control == NLF)
     return np.flatnonzero(contested & (control != new_owner) & (distance_km <= radius_km))
-
-
-def axis_weights(distance_to_axes_km: list[np.ndarray], width_km: float) -> np.ndarray:
-    """Relative attack effort per cell: sum over axes of ``exp(-distance / width)``."""
-    if not distance_to_axes_km:
-        return np.ones((1, 1))
-    return np.sum(np.exp(-np.stack(distance_to_axes_km) / width_km), axis=0)
 
 
 def capture_probability(ratio: np.ndarray, rate_per_day: float) -> np.ndarray:

@@ -80,6 +80,7 @@ def neighbours_leaving_share(left: np.ndarray, present: np.ndarray) -> np.ndarra
     return left_sum / np.maximum(present_sum, 1.0, out=present_sum)
 
 
+# Reference implementation, used by the tests only (the model uses separable_logit_shares).
 def choice_probabilities(utility: np.ndarray) -> np.ndarray:
     """Multinomial-logit choice shares per row; ``-inf`` marks an unavailable option.
 

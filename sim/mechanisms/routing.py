@@ -137,6 +137,7 @@ def cell_costs(
     return cost
 
 
+# Reference implementation, used by the tests only (the model uses RouteGraph).
 def cost_distance_km(
     passable: np.ndarray,
     cell_cost: np.ndarray,

@@ -18,11 +18,10 @@ import numpy as np
 from matplotlib.path import Path as PolygonPath
 from scipy import ndimage
 
+# The control codes live in sim.world.codes; importing them from here keeps working.
+from sim.world.codes import CONTROL_NAMES as CONTROL_NAMES
+from sim.world.codes import GOVERNMENT, HTS, NLF, TURKEY
 from sim.world.schema import Scenario
-
-#: Control codes used in every control array.
-GOVERNMENT, HTS, NLF, TURKEY = 0, 1, 2, 3
-CONTROL_NAMES = {GOVERNMENT: "government", HTS: "HTS", NLF: "NLF", TURKEY: "Turkey"}
 
 KM_PER_DEG_LAT = 111.32
 LAT_RANGE = (35.20, 36.42)  # deg N: Suran (35.29) to north of Atmeh (36.31)

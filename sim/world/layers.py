@@ -69,8 +69,3 @@ def attach_layer(grid: OrthogonalVonNeumannGrid, name: str, initial: np.ndarray)
     layer.data = initial
     grid.add_property_layer(layer)
     return layer.data
-
-
-def layer_array(grid: OrthogonalVonNeumannGrid, name: str) -> np.ndarray:
-    """The array behind a named layer."""
-    return getattr(grid, name).data

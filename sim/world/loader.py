@@ -18,10 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.world.schema import Scenario, section_model
-
-#: Keys a scripted event may not change mid-run: they shape the world built on day 0.
-FROZEN_KEYS = ("grid", "population", "control", "camps", "seed", "days", "start_date", "events")
+from sim.world.schema import KeyValueError, Place, Scenario, section_model
 
 Origin = tuple[str, int | None]
 KeyPath = tuple[str | int, ...]
@@ -73,11 +70,37 @@ def parse_key(text: str) -> KeyPath:
     return tuple(m.group(1) if m.group(1) else int(m.group(2)) for m in _KEY_PART.finditer(text))
 
 
+#: Deepest nesting of lists and mappings a scenario may use (the schema needs five).
+MAX_DEPTH = 50
+
+
 class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader, except that dates stay strings for the schema to check.
 
-    PyYAML would turn ``2019-02-30`` into a crash rather than a located error.
+    PyYAML would turn ``2019-02-30`` into a crash rather than a located error. Aliases
+    (``*name``) are refused, since a few nested ones expand to billions of values (an
+    "alias bomb"), and so is nesting deeper than :data:`MAX_DEPTH`.
     """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        """Compose one node, refusing aliases and too deep nesting (YAML errors, located)."""
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in scenario files", mark
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -86,9 +109,60 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """Parse YAML text into its node tree (for lines) and its data; raise yaml.YAMLError."""
+    loader = _Loader(text)  # a SafeLoader subclass: no Python tags, no code
+    try:
+        node = loader.get_single_node()  # one parse gives both the lines and the data
+        data = loader.construct_document(node) if node is not None else None
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None
+    finally:
+        loader.dispose()
+    return node, data
+
+
+def _yaml_error_text(exc: yaml.YAMLError) -> str:
+    """The one-line gist of a PyYAML error (its full text spans several lines)."""
+    what = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    return what
+
+
 def _yaml_value(text: str) -> Any:
     """Parse one YAML value (for --set) with the same rules as scenario files."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    node, data = _parse(text)
+    if node is not None:
+        duplicates = _duplicate_keys(node, (), "--set")
+        if duplicates:
+            raise yaml.YAMLError(f"key '{duplicates[0].key}' is given twice")
+    return data
+
+
+def _duplicate_keys(node: yaml.Node, path: KeyPath, file: str) -> list[Problem]:
+    """One problem per key given twice in the same mapping (YAML keeps the last silently)."""
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        first_line: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            line = key_node.start_mark.line + 1
+            if key is not None and key in first_line:
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        format_key((*path, key)),
+                        f"duplicate key: given on line {first_line[key]} and again on line "
+                        f"{line}; keep one",
+                    )
+                )
+            elif key is not None:
+                first_line[key] = line
+            problems += _duplicate_keys(value_node, (*path, key if key is not None else "?"), file)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            problems += _duplicate_keys(item, (*path, i), file)
+    return problems
 
 
 def _line_map(node: yaml.Node, path: KeyPath, file: str, out: dict[KeyPath, Origin]) -> None:
@@ -96,6 +170,8 @@ def _line_map(node: yaml.Node, path: KeyPath, file: str, out: dict[KeyPath, Orig
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value
+            if not isinstance(key, str):  # a list or mapping as a key: the schema refuses it
+                continue
             _line_map(value_node, (*path, key), file, out)
             out[(*path, key)] = (file, key_node.start_mark.line + 1)  # the key's own line
     elif isinstance(node, yaml.SequenceNode):
@@ -111,23 +187,22 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[KeyPath, Origin]]:
         raise ScenarioError([Problem(name, None, "", "file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem(name, None, "", f"cannot read file ({exc})")]) from None
-    loader = _Loader(text)  # a SafeLoader subclass: no Python tags, no code
     try:
-        node = loader.get_single_node()  # one parse gives both the lines and the data
-        data = loader.construct_document(node) if node is not None else None
+        node, data = _parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        what = _yaml_error_text(exc)
         raise ScenarioError([Problem(name, line, "", f"not valid YAML: {what}")]) from None
-    finally:
-        loader.dispose()
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ScenarioError([Problem(name, 1, "", "a scenario must be a mapping of keys")])
     lines: dict[KeyPath, Origin] = {}
     if node is not None:
+        duplicates = _duplicate_keys(node, (), name)
+        if duplicates:
+            raise ScenarioError(duplicates)
         _line_map(node, (), name, lines)
     return data, lines
 
@@ -158,9 +233,12 @@ def _read_with_extends(
         line = lines.get(("extends",), (str(path), None))[1]
         raise ScenarioError([Problem(str(path), line, "extends", "expected a file name")])
     parent_path = Path(os.path.normpath(path.parent / parent))
+    line = lines.get(("extends",), (str(path), None))[1]
     if not parent_path.exists():
-        line = lines.get(("extends",), (str(path), None))[1]
         raise ScenarioError([Problem(str(path), line, "extends", f"file not found: {parent_path}")])
+    if not parent_path.is_file():
+        problem = f"{parent_path} is a folder, not a scenario file"
+        raise ScenarioError([Problem(str(path), line, "extends", problem)])
     base, base_lines = _read_with_extends(parent_path, (*seen, resolved))
     # Where the child replaces a value (anything but a mapping), the parent's lines below go.
     replaced = [k for k in lines if k and not isinstance(_get(data, k), dict)]
@@ -237,7 +315,8 @@ def parse_override(text: str) -> tuple[KeyPath, Any]:
     try:
         value = _yaml_value(value_text) if value_text.strip() else None
     except yaml.YAMLError as exc:
-        raise ValueError(f"value {value_text!r} is not valid YAML ({exc})") from None
+        problem = f"value {value_text!r} is not valid YAML ({_yaml_error_text(exc)})"
+        raise ValueError(problem) from None
     return key, value
 
 
@@ -285,6 +364,9 @@ def _problems_from(
         loc = tuple(
             p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function"))
         )
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, KeyValueError):  # a check across keys names the key it blames
+            loc = (*loc, *cause.path)
         path = (*prefix, *loc)
         file, line = _origin(lines, path, default_file)
         message = _describe(error)
@@ -314,6 +396,44 @@ def _check_capture(place: str, i: int, lines: dict[KeyPath, Origin], file: str) 
     return [Problem(*_origin(lines, key, file), format_key(key), message)]
 
 
+def _places(scenario: Scenario) -> list[tuple[KeyPath, Place]]:
+    """Every place a scenario puts on the map, with its key path."""
+    found: list[tuple[KeyPath, Place]] = [(("border", "crossing"), scenario.border.crossing)]
+    for owner, name, items in (
+        (("turkey",), "observation_posts", scenario.turkey.observation_posts),
+        (("government",), "axes", scenario.government.axes),
+        ((), "checkpoints", scenario.checkpoints),
+        ((), "camps", scenario.camps),
+    ):
+        found += [((*owner, name, i), place) for i, place in enumerate(items)]
+    return found
+
+
+def _check_places_on_map(
+    scenario: Scenario, lines: dict[KeyPath, Origin], file: str, prefix: KeyPath = ()
+) -> list[Problem]:
+    """Refuse places off the grid, which the model would otherwise move to its edge."""
+    from sim.world.geography import LAT_RANGE, LON_RANGE
+
+    extent = (
+        f"the map covers lat {LAT_RANGE[0]:.2f}..{LAT_RANGE[1]:.2f} N and "
+        f"lon {LON_RANGE[0]:.2f}..{LON_RANGE[1]:.2f} E"
+    )
+    problems = []
+    for path, place in _places(scenario):
+        for coordinate, value, (low, high) in (
+            ("lat", place.lat, LAT_RANGE),
+            ("lon", place.lon, LON_RANGE),
+        ):
+            if not low <= value <= high:
+                key = (*path, coordinate)
+                where = _origin(lines, (*prefix, *key), file)
+                problems.append(
+                    Problem(*where, format_key(key), f"{place.name!r} is off the map ({extent})")
+                )
+    return problems
+
+
 def _check_events(scenario: Scenario, lines: dict[KeyPath, Origin], file: str) -> list[Problem]:
     """Check that each scripted event is in the run and sets known, changeable keys."""
     problems: list[Problem] = []
@@ -337,9 +457,17 @@ def _check_events(scenario: Scenario, lines: dict[KeyPath, Origin], file: str) -
             except ValueError as exc:
                 problems.append(Problem(*where, format_key(prefix), str(exc)))
                 continue
-            if key[0] in FROZEN_KEYS:
+            # Which keys the model fixes on day 0 is found by watching it read them.
+            from sim.event_keys import fixed_part
+
+            fixed = fixed_part(key)
+            if fixed is not None:
                 problems.append(
-                    Problem(*where, format_key(prefix), f"'{key[0]}' cannot change during a run")
+                    Problem(
+                        *where,
+                        format_key(prefix),
+                        f"cannot change during a run: the model reads {fixed} only on day 0",
+                    )
                 )
                 continue
             trial = copy.deepcopy(base)
@@ -384,6 +512,10 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
             continue
         for known in [k for k in lines if k[: len(key)] == key]:
             del lines[known]
+        # Keys --set brings in (and their new parents) are blamed on --set, not the file.
+        for end in range(1, len(key) + 1):
+            if key[:end] not in lines:
+                lines[key[:end]] = ("--set", None)
         lines[key] = ("--set", None)
     if problems:
         raise ScenarioError(problems)
@@ -391,7 +523,8 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_problems_from(exc, lines, str(path))) from None
-    problems = _check_events(scenario, lines, str(path))
+    problems = _check_places_on_map(scenario, lines, str(path))
+    problems += _check_events(scenario, lines, str(path))
     if problems:
         raise ScenarioError(problems)
     return scenario

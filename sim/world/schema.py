@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 BorderPolicy = Literal["sealed", "quota", "open"]
 
@@ -31,10 +31,53 @@ def section_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-class _Section(BaseModel):
-    """Base for all scenario sections: unknown keys are errors, values are re-validated."""
+#: Dates a scenario may use: wide enough for any study, narrow enough to stay computable.
+EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+class KeyValueError(ValueError):
+    """A check across keys that blames one of them.
+
+    Attributes:
+        path: Key path of the blamed key, relative to the section that checks it.
+    """
+
+    def __init__(self, path: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.path = path
+
+
+def _is_number(annotation: Any) -> bool:
+    """Whether a field holds an int or a float (possibly ``| None``), not a bool."""
+    if annotation in (int, float):
+        return True
+    args = get_args(annotation)
+    return bool(args) and all(a in (int, float, type(None)) for a in args)
+
+
+class _Section(BaseModel):
+    """Base for all scenario sections: unknown keys are errors, values are re-validated.
+
+    Numbers are numbers: ``true``, ``yes`` (YAML booleans) and text such as ``"12"`` are
+    refused where a number is expected, as are ``.nan`` and ``.inf``; ``1.5`` is not an
+    integer. NumPy numbers are numbers too (sweep designs pass them).
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or not _is_number(field.annotation):
+            return value
+        is_int = int in (field.annotation, *get_args(field.annotation))
+        kind = "an integer" if is_int else "a number"
+        if isinstance(value, bool):
+            raise ValueError(f"expected {kind}, not true/false (got {str(value).lower()})")
+        if isinstance(value, str):
+            raise ValueError(f"expected {kind}, not text (got {value!r})")
+        return value
 
 
 class Place(_Section):
@@ -314,9 +357,21 @@ class LadderConfig(_Section):
     forced_rung: int | None = Field(
         None,
         ge=0,
-        description="Hold the state on this rung (for scripted events and teaching).",
+        description="Hold the state on this rung (for scripted events and teaching); "
+        "0 is the bottom rung, and it must be a rung of the ladder.",
         json_schema_extra=SETTING,
     )
+
+    @model_validator(mode="after")
+    def _forced_rung_on_ladder(self) -> LadderConfig:
+        ladder = getattr(self, "ladder", None)
+        if self.forced_rung is not None and ladder is not None and self.forced_rung >= len(ladder):
+            raise KeyValueError(
+                ("forced_rung",),
+                f"rung {self.forced_rung} is not on the ladder, which has rungs "
+                f"0..{len(ladder) - 1}",
+            )
+        return self
 
 
 class TurkeyConfig(LadderConfig):
@@ -324,10 +379,11 @@ class TurkeyConfig(LadderConfig):
 
     crisis_threshold_people: int = Field(
         500_000,
-        ge=0,
+        ge=1,
         description="People newly displaced near the Turkish border at which Turkey's "
         "pressure reaches 1 (estimate; Erdogan spoke of ~1 million 'moving toward' "
-        "the border on 3 Feb 2020, displacement_2019.json).",
+        "the border on 3 Feb 2020, displacement_2019.json). At least 1; for a Turkey "
+        "that ignores its border, set it above `population.total`.",
     )
     territory_loss_threshold_km2: float = Field(
         400.0, gt=0, description="Opposition ground lost over `window_days` at pressure 1."
@@ -344,6 +400,20 @@ class TurkeyConfig(LadderConfig):
         ge=0,
         description="Expected soldiers killed per sortie within 5 km of a post per unit of "
         "troop exposure (estimate; 54 killed in Feb 2020, actors.json).",
+    )
+    post_exposure_radius_km: float = Field(
+        5.0,
+        ge=0,
+        le=50,
+        description="Strikes this close to a Turkish observation post endanger its soldiers "
+        "(estimate).",
+    )
+    targeted_casualty_multiplier: float = Field(
+        3.0,
+        ge=1,
+        le=20,
+        description="Times more soldiers killed per exposed sortie while Russia's rung "
+        "strikes near Turkish positions on purpose (estimate).",
     )
     observation_posts: list[Place] = Field(
         default_factory=lambda: [
@@ -366,6 +436,9 @@ class RussiaConfig(LadderConfig):
     )
     patience_decay_per_day: float = Field(
         0.004, ge=0, le=1, description="Patience lost each day HTS still holds ground."
+    )
+    patience_after_ceasefire: float = Field(
+        1.0, ge=0, le=1, description="Patience restored when a ceasefire is reached (estimate)."
     )
     other_side_weight: float = Field(
         0.3, ge=0, le=2, description="Pressure added per unit of Turkey's rung share."
@@ -395,6 +468,13 @@ class GovernmentConfig(LadderConfig):
     salami_margin: float = Field(
         0.7, gt=0, le=1, description="Share of Turkey's threshold the pacing aims to stay under."
     )
+    salami_full_tempo_share: float = Field(
+        0.5,
+        ge=0,
+        le=0.95,
+        description="Share of the pacing ceiling up to which the offensive keeps full tempo; "
+        "tempo then falls linearly to none at the ceiling (estimate).",
+    )
     axes: list[Place] = Field(
         default_factory=lambda: [
             Place(name="Kafr Nabudah", lat=35.445, lon=36.457),
@@ -405,6 +485,13 @@ class GovernmentConfig(LadderConfig):
         description="Offensive axes: attacks concentrate near these places (places.csv).",
     )
     axis_width_km: float = Field(12.0, gt=0, description="Spread of effort around an axis.")
+    off_axis_effort: float = Field(
+        0.001,
+        gt=0,
+        le=1,
+        description="Attack effort on a front cell far from every axis, relative to one on an "
+        "axis (estimate).",
+    )
     ladder: list[Rung] = Field(default_factory=default_government_ladder, min_length=1)
 
 
@@ -496,6 +583,19 @@ class CombatConfig(_Section):
     replenish_per_day: float = Field(
         0.01, ge=0, le=1, description="Share of losses made good each day."
     )
+    strength_floor_share: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Share of its initial strength a force never falls below (estimate).",
+    )
+    counterattack_min_intensity: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Government tempo rebels face on just-lost cells while its offensive is "
+        "paused, 0..1 (estimate).",
+    )
 
 
 class RebelsConfig(_Section):
@@ -514,6 +614,12 @@ class RebelsConfig(_Section):
         description="Threat (0..1) above which cooperation rises ('a battle for survival').",
     )
     cooperation_initial: float = Field(0.2, ge=0, le=1, description="Cooperation on day 0.")
+    joined_at_cooperation: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Cooperation at and above which HTS and the NLF count as allied (logged).",
+    )
     cooperation_rise_per_day: float = Field(0.08, ge=0, le=1, description="Rise under threat.")
     cooperation_decay_per_day: float = Field(0.02, ge=0, le=1, description="Decay without.")
     cooperation_bonus: float = Field(
@@ -550,9 +656,22 @@ class Checkpoint(Place):
 
     open_from_day: int = Field(0, ge=0, description="First day it lets people through.")
     close_from_day: int | None = Field(
-        None, ge=0, description="First day it is shut again.", json_schema_extra=SETTING
+        None,
+        ge=0,
+        description="First day it is shut again (not before `open_from_day`; equal means "
+        "it never opens).",
+        json_schema_extra=SETTING,
     )
     capacity_per_day: int = Field(0, ge=0, description="People it lets through a day.")
+
+    @model_validator(mode="after")
+    def _closes_after_opening(self) -> Checkpoint:
+        if self.close_from_day is not None and self.close_from_day < self.open_from_day:
+            raise KeyValueError(
+                ("close_from_day",),
+                f"day {self.close_from_day} is before open_from_day ({self.open_from_day})",
+            )
+        return self
 
 
 def default_checkpoints() -> list[Checkpoint]:
@@ -631,6 +750,15 @@ class CiviliansConfig(_Section):
     front_weight: float = Field(0.5, ge=0, description="Risk next to an active front.")
     front_scale_km: float = Field(5.0, gt=0, description="Decay length of front risk.")
     control_change_weight: float = Field(2.0, ge=0, description="Risk when control changes.")
+    control_change_memory_days: int = Field(
+        7, ge=0, le=365, description="Days a change of control nearby frightens residents."
+    )
+    front_fear_floor: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Share of the front's risk felt while no offensive is under way (estimate).",
+    )
     social_weight: float = Field(2.0, ge=0, description="Risk per share of neighbours leaving.")
     secondary_tolerance_factor: float = Field(
         3.0, gt=0, description="Displaced people tolerate this many times more before moving on."
@@ -644,7 +772,12 @@ class CiviliansConfig(_Section):
         gt=0,
         le=5,
         description="Displaced people a town hosts before it counts as full, as a share of "
-        "its residents on day 0 (at least 1,000).",
+        "its residents on day 0 (at least `town_host_min_people`).",
+    )
+    town_host_min_people: float = Field(
+        1000.0,
+        ge=1,
+        description="Displaced people even the smallest town hosts before it counts as full.",
     )
     turkey_pull: float = Field(2.0, description="Attraction of crossing when allowed.")
     checkpoint_pull: float = Field(
@@ -661,6 +794,13 @@ class CiviliansConfig(_Section):
     )
     queue_giveup_per_day: float = Field(
         0.1, ge=0, le=1, description="Share of a closed queue that gives up each day."
+    )
+    queue_full_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description="A queue this many days of capacity long counts as full when people "
+        "choose where to go.",
     )
     government_area_cost: float = Field(
         8.0, ge=1, description="Route cost multiplier through government-held cells."
@@ -713,7 +853,11 @@ class ScriptedEvent(_Section):
         None, ge=0, description="Day it happens (day 0 = start_date).", json_schema_extra=SETTING
     )
     date: dt.date | None = Field(
-        None, description="Or the date it happens.", json_schema_extra=SETTING
+        None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description="Or the date it happens.",
+        json_schema_extra=SETTING,
     )
     set: dict[str, Any] = Field(
         default_factory=dict,
@@ -753,7 +897,10 @@ class Scenario(_Section):
     )
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Random seed.", json_schema_extra=SETTING)
     start_date: dt.date = Field(
-        dt.date(2019, 4, 29), description="Date of day 0 (the spring 2019 offensive began)."
+        dt.date(2019, 4, 29),
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description="Date of day 0 (the spring 2019 offensive began).",
     )
     grid: GridConfig = Field(default_factory=GridConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
@@ -775,10 +922,14 @@ class Scenario(_Section):
     def _consistent(self) -> Scenario:
         shares = sum(c.initial_share for c in self.camps)
         if self.camps and self.population.initial_in_camps_share > 0 and shares <= 0:
-            raise ValueError("camps: no camp has an initial_share for the initial camp population")
+            raise KeyValueError(
+                ("camps",), "no camp has an initial_share for the initial camp population"
+            )
         for ladder_name in ("turkey", "russia", "government"):
             ladder = getattr(self, ladder_name).ladder
             steps = [r.enter_at for r in ladder]
             if steps != sorted(steps):
-                raise ValueError(f"{ladder_name}.ladder: enter_at must not decrease up the ladder")
+                raise KeyValueError(
+                    (ladder_name, "ladder"), "enter_at must not decrease up the ladder"
+                )
         return self
