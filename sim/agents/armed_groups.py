@@ -108,10 +108,8 @@ class GovernmentForces(ArmedGroup):
         if territory.version != self._pockets_checked_version:
             pockets = np.flatnonzero(combat.isolated_cells(territory.control))
             if pockets.size:
-                ratio = np.zeros(territory.control.size)  # the local force ratio, logged
-                ratio[cells] = front_ratio
                 territory.change_control(
-                    pockets, GOVERNMENT, ratio[pockets], "encircled pocket gave up", m.day, coop
+                    pockets, GOVERNMENT, None, "encircled pocket gave up", m.day, coop
                 )
             self._pockets_checked_version = territory.version
 
