@@ -110,10 +110,8 @@ class GovernmentForces(ArmedGroup):
             most = combat.pocket_cells(cfg.pocket_max_km2, m.geo.cell_area_km2)
             pockets = np.flatnonzero(combat.isolated_cells(territory.control, most))
             if pockets.size:
-                ratio = np.zeros(territory.control.size)  # the local force ratio, logged
-                ratio[cells] = front_ratio
                 territory.change_control(
-                    pockets, GOVERNMENT, ratio[pockets], "encircled pocket gave up", m.day, coop
+                    pockets, GOVERNMENT, None, "encircled pocket gave up", m.day, coop
                 )
             self._pockets_checked_version = territory.version
 

@@ -48,6 +48,9 @@ class Ceasefire:
             f"both sides' costs passed their thresholds: {turkish_dead} "
             f"Turkish soldiers killed (>= {cf.turkey_casualties_soldiers:.0f}), "
             f"{government_losses_fighters:,.0f} government fighters lost "
-            f"(>= {cf.government_losses_fighters:,.0f})",
+            f"(>= {cf.government_losses_fighters:,.0f}); Russia's patience with Turkey "
+            f"resets to {self.model.config.russia.patience_after_ceasefire:.2f}: the deal gives "
+            "Turkey new time to keep its Sochi commitments, and patience wears down again "
+            "once the ceasefire ends",
         )
         return True

@@ -239,17 +239,22 @@ def _rungs(*rows: tuple[str, str, float, dict[str, Any]]) -> list[Rung]:
 
 
 def default_turkey_ladder() -> list[Rung]:
-    """Turkish rungs climbed in 2019-20 (escalation_ladder.json); effect sizes are estimates."""
+    """Turkish rungs climbed in 2019-20 (escalation_ladder.json); effect sizes are estimates.
+
+    Historically (kept out of the descriptions, which the app shows beside simulated dates):
+    protests May 2019; arms to the NLF 24-26 May 2019; return fire from 16 June 2019; mass
+    reinforcement February 2020; Operation Spring Shield 27 Feb - 5 Mar 2020.
+    """
     return _rungs(
         (
             "diplomatic_protest",
-            "Protests and talks in the Astana/Sochi channels (May 2019)",
+            "Protests and talks in the Astana/Sochi channels",
             0.0,
             {},
         ),
         (
             "arm_nlf",
-            "Armoured vehicles, Grad launchers and TOW missiles to the NLF (24-26 May 2019)",
+            "Armoured vehicles, Grad launchers and TOW missiles to the NLF",
             0.3,
             {"nlf_strength_multiplier": 1.4},
         ),
@@ -261,7 +266,7 @@ def default_turkey_ladder() -> list[Rung]:
         ),
         (
             "return_fire",
-            "Turkish posts and artillery shell government positions (from 16 June 2019)",
+            "Turkish posts and artillery shell government positions",
             0.8,
             {
                 "nlf_strength_multiplier": 1.4,
@@ -273,7 +278,7 @@ def default_turkey_ladder() -> list[Rung]:
         ),
         (
             "mass_reinforcement",
-            "Thousands of troops and new tripwire posts (February 2020)",
+            "Thousands of troops and new tripwire posts",
             1.0,
             {
                 "nlf_strength_multiplier": 1.5,
@@ -285,7 +290,7 @@ def default_turkey_ladder() -> list[Rung]:
         ),
         (
             "spring_shield",
-            "Operation Spring Shield: drone and artillery campaign (27 Feb - 5 Mar 2020)",
+            "A drone and artillery campaign against government forces, as Spring Shield",
             1.4,
             {
                 "nlf_strength_multiplier": 1.6,
@@ -300,7 +305,11 @@ def default_turkey_ladder() -> list[Rung]:
 
 
 def default_russia_ladder() -> list[Rung]:
-    """Russian air-war rungs (escalation_ladder.json counter-moves); sizes are estimates."""
+    """Russian air-war rungs (escalation_ladder.json counter-moves); sizes are estimates.
+
+    Historically: intensive bombardment as on 30 April 2019; strikes near Turkish positions
+    as at Balyun, 27 February 2020.
+    """
     return _rungs(
         ("political_cover", "Diplomatic cover for Damascus; few Russian strikes", 0.0, {}),
         (
@@ -311,13 +320,13 @@ def default_russia_ladder() -> list[Rung]:
         ),
         (
             "intensive_bombardment",
-            "Intensive bombardment of towns and roads (as on 30 April 2019)",
+            "Intensive bombardment of towns and roads",
             0.6,
             {"sortie_multiplier": 4.0},
         ),
         (
             "strikes_near_turkish_positions",
-            "Strikes close to Turkish posts and convoys (as at Balyun, 27 February 2020)",
+            "Strikes close to Turkish posts and convoys",
             1.0,
             {"sortie_multiplier": 5.0, "strikes_near_turkish_positions": True},
         ),
@@ -325,19 +334,23 @@ def default_russia_ladder() -> list[Rung]:
 
 
 def default_government_ladder() -> list[Rung]:
-    """Government ground-offensive rungs (escalation_ladder.json); sizes are estimates."""
+    """Government ground-offensive rungs (escalation_ladder.json); sizes are estimates.
+
+    Historically: a limited offensive in northern Hama from May 2019; a major offensive on
+    several axes (Dawn of Idlib 2) from December 2019.
+    """
     return _rungs(
         ("hold", "Forces hold the line", 0.0, {}),
         ("probing", "Shelling and probing attacks", 0.2, {"offensive_intensity": 0.15}),
         (
             "limited_offensive",
-            "A limited offensive on one axis (northern Hama, May 2019)",
+            "A limited offensive on one axis",
             0.4,
             {"offensive_intensity": 0.4},
         ),
         (
             "major_offensive",
-            "A major offensive on several axes (Dawn of Idlib 2, from December 2019)",
+            "A major offensive on several axes",
             0.7,
             {"offensive_intensity": 0.8},
         ),

@@ -80,7 +80,7 @@ class Territory:
         self,
         cells: np.ndarray,
         new_owner: int,
-        ratio: np.ndarray,
+        ratio: np.ndarray | None,
         how: str,
         day: int,
         cooperation: float,
@@ -90,7 +90,8 @@ class Territory:
         Args:
             cells: Flat cell indices, ascending, ``(k,)``.
             new_owner: Control code of the new owner.
-            ratio: The local force ratio on each of ``cells`` (logged), ``(k,)``.
+            ratio: The attacker:defender force ratio on each of ``cells`` (logged),
+                ``(k,)``; None where no fight decided it (a pocket that gave up).
             how: What happened, for the log.
             day: Today.
             cooperation: Today's rebel cooperation, 0..1 (logged).
@@ -111,12 +112,18 @@ class Territory:
             rows, cols = np.divmod(cells[lost], self.geo.shape[1])
             near = self.geo.nearest_town(rows, cols)
             km2 = n * self.geo.cell_area_km2
+            if ratio is None:
+                why = f"{how}: cut off from other opposition ground"
+            else:
+                why = (
+                    f"{how}: attacker:defender force ratio "
+                    f"{float(np.mean(ratio[lost])):.2f} : 1, rebel cooperation {cooperation:.2f}"
+                )
             self._log(
                 CONTROL_NAMES[new_owner],
                 "control_change",
                 f"took {km2:,.0f} km² from {CONTROL_NAMES[old]} near {near}",
-                f"{how}: local force ratio {float(np.mean(ratio[lost])):.2f}, "
-                f"rebel cooperation {cooperation:.2f}",
+                why,
             )
         self.last_owner.ravel()[cells] = owners
         self.captured_day.ravel()[cells] = day
