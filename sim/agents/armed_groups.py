@@ -111,7 +111,12 @@ class GovernmentForces(ArmedGroup):
             pockets = np.flatnonzero(combat.isolated_cells(territory.control, most))
             if pockets.size:
                 territory.change_control(
-                    pockets, GOVERNMENT, None, "encircled pocket gave up", m.day, coop
+                    pockets,
+                    GOVERNMENT,
+                    None,
+                    "encircled pocket gave up: cut off from other opposition ground",
+                    m.day,
+                    coop,
                 )
             self._pockets_checked_version = territory.version
 

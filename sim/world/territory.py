@@ -91,8 +91,9 @@ class Territory:
             cells: Flat cell indices, ascending, ``(k,)``.
             new_owner: Control code of the new owner.
             ratio: The attacker:defender force ratio on each of ``cells`` (logged),
-                ``(k,)``; None where no fight decided it (a pocket that gave up).
-            how: What happened, for the log.
+                ``(k,)``; None where no fight decided it (a pocket that gave up, a
+                scripted capture).
+            how: What happened, for the log (with ``ratio`` None, the whole reason).
             day: Today.
             cooperation: Today's rebel cooperation, 0..1 (logged).
         """
@@ -113,7 +114,7 @@ class Territory:
             near = self.geo.nearest_town(rows, cols)
             km2 = n * self.geo.cell_area_km2
             if ratio is None:
-                why = f"{how}: cut off from other opposition ground"
+                why = how
             else:
                 why = (
                     f"{how}: attacker:defender force ratio "
@@ -164,7 +165,7 @@ class Territory:
         """
         distance = self.geo.distance_km(lat, lon)
         cells = captured_cells(self.control, distance, radius_km, new_owner)
-        self.change_control(cells, new_owner, np.zeros(cells.size), how, day, cooperation)
+        self.change_control(cells, new_owner, None, how, day, cooperation)
         return int(cells.size)
 
     def record(self, day: int) -> None:
