@@ -174,14 +174,19 @@ class EscalationModel(mesa.Model):
             state.follow_forced_rung(self.day)
 
     def _scripted_capture(self, capture: Capture, note: str) -> None:
-        """Hand the ground around a named place to the captor (a scripted event)."""
-        town = next(t for t in self.geo.towns if t.name == capture.place)
+        """Hand the ground around a named place or a point to the captor (a scripted event)."""
+        if capture.place is not None:
+            town = next(t for t in self.geo.towns if t.name == capture.place)
+            lat, lon, where = town.lat, town.lon, capture.place
+        else:
+            lat, lon = capture.lat, capture.lon
+            where = f"{lat:.3f} N {lon:.3f} E"
         self.territory.capture_around(
-            town.lat,
-            town.lon,
+            lat,
+            lon,
             capture.radius_km,
             CAPTORS[capture.by],
-            f"scripted capture of {capture.place} ({note or 'scenario event'})",
+            f"scripted capture of {where} ({note or 'scenario event'})",
             self.day,
             self.alliance.cooperation,
         )

@@ -16,7 +16,7 @@ CAPTURE = {"place": "Khan Shaykhun", "radius_km": 8.0, "by": "government"}
 
 
 def _controls(**changes) -> tuple[EscalationModel, list[np.ndarray]]:
-    model = EscalationModel(scenario(**QUIET, **changes))
+    model = EscalationModel(scenario(**{**QUIET, **changes}))
     controls = [model.control.copy()]
     while model.running:
         model.step()
@@ -24,12 +24,22 @@ def _controls(**changes) -> tuple[EscalationModel, list[np.ndarray]]:
     return model, controls
 
 
-def test_capture_moves_control_on_its_date_and_nowhere_else():
-    event = [{"day": 3, "capture": CAPTURE, "note": "Khan Shaykhun falls"}]
+#: Jarjanaz, taken on 23 Dec 2019, is not in places.csv: captured by its point
+#: (timeline_2019_2020.csv: 35.617 N 36.783 E).
+POINT = {"lat": 35.617, "lon": 36.783, "radius_km": 5.0, "by": "government"}
+
+
+@pytest.mark.parametrize("capture", [CAPTURE, POINT], ids=["place", "point"])
+def test_capture_moves_control_on_its_date_and_nowhere_else(capture):
+    event = [{"day": 3, "capture": capture, "note": "the town falls"}]
     model, with_event = _controls(events=event)
     _, without = _controls()
-    town = next(t for t in model.geo.towns if t.name == "Khan Shaykhun")
-    near = model.geo.distance_km(town.lat, town.lon) <= CAPTURE["radius_km"]
+    if "place" in capture:
+        town = next(t for t in model.geo.towns if t.name == capture["place"])
+        lat, lon = town.lat, town.lon
+    else:
+        lat, lon = capture["lat"], capture["lon"]
+    near = model.geo.distance_km(lat, lon) <= capture["radius_km"]
     for day in range(3):
         assert (with_event[day] == without[day]).all(), day
     assert (without[3] != GOVERNMENT)[near].any(), "the test needs opposition ground to take"
@@ -38,15 +48,18 @@ def test_capture_moves_control_on_its_date_and_nowhere_else():
         assert changed.any()
         assert not changed[~near].any(), day  # nothing moves outside the radius
         assert (with_event[day][near & changed] == GOVERNMENT).all()
-    taken = [e for e in model.events if e[3] == "control_change" and "Khan Shaykhun" in e[5]]
+    taken = [e for e in model.events if e[3] == "control_change" and "scripted capture" in e[5]]
     assert taken and all(e[0] == 3 for e in taken)
 
 
-def test_captured_cells_spare_turkish_ground_and_the_captor_own():
-    control = np.array([[GOVERNMENT, HTS, NLF, TURKEY]], dtype=np.int8)
-    distance = np.array([[1.0, 1.0, 9.0, 1.0]])
+def test_captured_cells_are_the_other_side_ground_within_the_radius():
+    control = np.array([[GOVERNMENT, HTS, NLF, TURKEY, GOVERNMENT]], dtype=np.int8)
+    distance = np.array([[1.0, 1.0, 9.0, 1.0, 12.0]])
     assert combat.captured_cells(control, distance, 5.0, GOVERNMENT).tolist() == [1]
-    assert combat.captured_cells(control, distance, 10.0, HTS).tolist() == [0, 2]
+    assert combat.captured_cells(control, distance, 10.0, GOVERNMENT).tolist() == [1, 2]
+    # Rebels retake government ground only, never their allies' (nor Turkish ground).
+    assert combat.captured_cells(control, distance, 10.0, HTS).tolist() == [0]
+    assert combat.captured_cells(control, distance, 15.0, NLF).tolist() == [0, 4]
 
 
 def _write(tmp_path, text: str):
@@ -73,6 +86,10 @@ def test_an_unknown_place_names_file_line_and_key(tmp_path):
         ("{day: 2}", "events[0]"),
         ("{day: 2, capture: {place: Saraqib, radius_km: 0}}", "radius_km"),
         ("{day: 2, capture: {place: Saraqib, radius_km: 4, by: turkey}}", "by"),
+        ("{day: 2, capture: {place: Saraqib, lat: 35.8, lon: 36.7, radius_km: 4}}", "not both"),
+        ("{day: 2, capture: {lat: 35.8, radius_km: 4}}", "both `lat` and `lon`"),
+        ("{day: 2, capture: {lat: 35.8, lon: 36.0, radius_km: 4}}", "capture.lon: 36.0 is off"),
+        ("{day: 2, capture: {lat: true, lon: 36.7, radius_km: 4}}", "capture.lat"),
     ],
 )
 def test_a_bad_capture_is_refused(tmp_path, event, key):
@@ -104,3 +121,36 @@ def test_a_capture_drops_every_field_derived_from_control():
     for name in DERIVED_FIELDS:
         assert np.allclose(getattr(territory, name), fresh[name]), name
     assert not np.array_equal(before["cells_held"], fresh["cells_held"])
+
+
+def _control_change_days(**changes) -> set[int]:
+    model, _ = _controls(**changes)
+    return {e[0] for e in model.events if e[3] == "control_change"}
+
+
+def test_a_scripted_front_moves_only_on_capture_days():
+    offensive = {
+        "ceasefire.active": False,
+        "government.forced_rung": 3,
+        "combat.counterattack_km_per_day": 0.5,
+        "days": 12,
+    }
+    capture = [{"day": 6, "capture": CAPTURE}]
+    assert _control_change_days(**offensive) - {6}, "the offensive takes ground when free"
+    scripted = {**offensive, "combat.scripted_front": True}
+    assert _control_change_days(**scripted, events=capture) == {6}
+    assert _control_change_days(**scripted) == set()
+
+
+def _sorties(**changes) -> list[int]:
+    model = EscalationModel(scenario(days=8, **changes))
+    model.run()
+    return model.timeseries()["sorties"][1:]
+
+
+def test_recorded_strikes_fly_as_recorded_times_the_scale_even_in_a_ceasefire():
+    recorded = {"bombardment.recorded_strikes_per_day": 37.0}
+    assert _sorties(**recorded) == [37] * 8
+    assert _sorties(**recorded, **{"bombardment.sorties_per_recorded_strike": 2.5}) == [92] * 8
+    assert _sorties(**recorded, **{"ceasefire.active": True}) == [37] * 8
+    assert _sorties(**{"ceasefire.active": True}) == [0] * 8

@@ -59,13 +59,16 @@ class AirCampaign(mesa.Agent):
 
         Args:
             pacing: Share of full tempo the government allows itself today, 0..1.
-            ceasefire: Whether a ceasefire holds today (nothing flies).
+            ceasefire: Whether a ceasefire holds today (nothing flies, unless the scenario
+                gives the recorded strikes a day: then those fly).
         """
         m = self.model
         cfg = m.config.bombardment
         russia_fx = m.russia.effects
         turkey_fx = m.turkey.effects
-        if ceasefire:
+        if cfg.recorded_strikes_per_day is not None:  # a history run: the record says
+            sorties = round(cfg.recorded_strikes_per_day * cfg.sorties_per_recorded_strike)
+        elif ceasefire:
             sorties = 0
         else:
             sorties = round(cfg.sorties_per_day * russia_fx.sortie_multiplier * pacing)

@@ -98,15 +98,16 @@ class GovernmentForces(ArmedGroup):
         )
         defence = m.alliance.defence_on(cells)
         front_ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
-        rate = combat.cell_rate_per_day(cfg.advance_km_per_day, m.geo.cell_km)
-        p = combat.capture_probability(front_ratio, rate)
-        captured = combat.draw_among(m.rng, p)
         coop = m.alliance.cooperation
-        territory.change_control(
-            cells[captured], GOVERNMENT, front_ratio[captured], "offensive", m.day, coop
-        )
+        if not cfg.scripted_front:  # with a scripted front, only capture events move it
+            rate = combat.cell_rate_per_day(cfg.advance_km_per_day, m.geo.cell_km)
+            p = combat.capture_probability(front_ratio, rate)
+            captured = combat.draw_among(m.rng, p)
+            territory.change_control(
+                cells[captured], GOVERNMENT, front_ratio[captured], "offensive", m.day, coop
+            )
         # Pockets only appear when control changes, and once found they all give up.
-        if territory.version != self._pockets_checked_version:
+        if not cfg.scripted_front and territory.version != self._pockets_checked_version:
             most = combat.pocket_cells(cfg.pocket_max_km2, m.geo.cell_area_km2)
             pockets = np.flatnonzero(combat.isolated_cells(territory.control, most))
             if pockets.size:
@@ -212,6 +213,8 @@ class RebelAlliance(mesa.Agent):
         m = self.model
         cfg = m.config.combat
         territory = m.territory
+        if cfg.scripted_front:
+            return  # the front is input: only scripted captures move it
         if m.day - territory.last_change_day > cfg.counterattack_window_days:
             return  # nothing was lost recently enough to retake
         hot = np.flatnonzero(

@@ -66,11 +66,15 @@ def captured_cells(
         new_owner: Control code of the captor (government, HTS or NLF).
 
     Returns:
-        The cells within the radius held by the government, HTS or the NLF other than
-        ``new_owner`` (Turkish-held ground never changes hands this way).
+        The cells within the radius held by the other side: HTS and NLF ground when the
+        government captures, government ground when HTS or the NLF does (allies' ground
+        and Turkish-held ground never change hands this way).
     """
-    contested = (control == GOVERNMENT) | (control == HTS) | (control == NLF)
-    return np.flatnonzero(contested & (control != new_owner) & (distance_km <= radius_km))
+    if new_owner == GOVERNMENT:
+        other_side = (control == HTS) | (control == NLF)
+    else:
+        other_side = control == GOVERNMENT
+    return np.flatnonzero(other_side & (distance_km <= radius_km))
 
 
 def capture_probability(ratio: np.ndarray, rate_per_day: float) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.world.schema import KeyValueError, Place, Scenario, section_model
+from sim.world.schema import Capture, KeyValueError, Place, Scenario, section_model
 
 Origin = tuple[str, int | None]
 KeyPath = tuple[str | int, ...]
@@ -382,16 +382,29 @@ def _problems_from(
     return problems
 
 
-def _check_capture(place: str, i: int, lines: dict[KeyPath, Origin], file: str) -> list[Problem]:
-    """A captured place must be a town of the shipped map data."""
-    from sim.world.geography import load_map_data
+def _check_capture(
+    capture: Capture, i: int, lines: dict[KeyPath, Origin], file: str
+) -> list[Problem]:
+    """A captured place must be a town of the shipped map data, a point on the map."""
+    from sim.world.geography import LAT_RANGE, LON_RANGE, load_map_data
 
+    if capture.place is None:
+        problems = []
+        for coordinate, value, (low, high) in (
+            ("lat", capture.lat, LAT_RANGE),
+            ("lon", capture.lon, LON_RANGE),
+        ):
+            if not low <= value <= high:
+                key: KeyPath = ("events", i, "capture", coordinate)
+                message = f"{value} is off the map ({coordinate} {low:.2f}..{high:.2f})"
+                problems.append(Problem(*_origin(lines, key, file), format_key(key), message))
+        return problems
     names = [town[0] for town in load_map_data().towns]
-    if place in names:
+    if capture.place in names:
         return []
-    key: KeyPath = ("events", i, "capture", "place")
-    message = f"unknown place '{place}'"
-    close = difflib.get_close_matches(place, names, n=1)
+    key = ("events", i, "capture", "place")
+    message = f"unknown place '{capture.place}'"
+    close = difflib.get_close_matches(capture.place, names, n=1)
     message += f"; did you mean '{close[0]}'?" if close else " (towns of places.csv)"
     return [Problem(*_origin(lines, key, file), format_key(key), message)]
 
@@ -448,7 +461,7 @@ def _check_events(scenario: Scenario, lines: dict[KeyPath, Origin], file: str) -
                 )
             )
         if event.capture is not None:
-            problems.extend(_check_capture(event.capture.place, i, lines, file))
+            problems.extend(_check_capture(event.capture, i, lines, file))
         for key_text, value in event.set.items():
             prefix: KeyPath = ("events", i, "set", key_text)
             where = _origin(lines, prefix, file)

@@ -556,6 +556,25 @@ class BombardmentConfig(_Section):
     deterrence_factor: float = Field(
         0.8, ge=0, le=1, description="Share of strikes avoided within the deterrence radius."
     )
+    recorded_strikes_per_day: float | None = Field(
+        None,
+        ge=0,
+        le=5_000,
+        description="Air strikes a day as a record counts them (SOHR and news tallies, "
+        "scenarios/data/timeline_2019_2020.csv), for a conflict-driven history run: when set, "
+        "the day's sorties are this times `sorties_per_recorded_strike`, whatever the rungs, "
+        "the government's pacing or a ceasefire (the record says what flew); empty: the "
+        "rungs decide.",
+        json_schema_extra=SETTING,
+    )
+    sorties_per_recorded_strike: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="Model sorties per recorded air strike (sortie-equivalents per strike "
+        "counted by SOHR-style tallies, which mix jet raids and barrel bombs), applied to "
+        "`recorded_strikes_per_day`; estimate, 1 until calibrated on spring 2019.",
+    )
 
 
 class CombatConfig(_Section):
@@ -582,6 +601,13 @@ class CombatConfig(_Section):
         le=1_000,
         description="Cut-off opposition pockets up to this area give up when the offensive "
         "reaches them, km² (at least one cell; estimate).",
+    )
+    scripted_front: bool = Field(
+        False,
+        description="Control changes only by scripted `capture` events (a conflict-driven "
+        "history run, where the front is input): no offensive captures, no pockets giving "
+        "up, no counter-attacks; the fighting still wears the forces down.",
+        json_schema_extra=SETTING,
     )
     counterattack_window_days: int = Field(10, ge=0, description="Days a lost cell stays 'hot'.")
     attrition_per_day: float = Field(
@@ -842,10 +868,30 @@ class CiviliansConfig(_Section):
 
 
 class Capture(_Section):
-    """Ground that changes hands on an event's day, whatever the fighting would do."""
+    """Ground that changes hands on an event's day, whatever the fighting would do.
 
-    place: str = Field(
-        description="A town or city of scenarios/data/places.csv, by name.",
+    Around a named town (``place``) or a point (``lat`` and ``lon``) for captures whose
+    place is not in places.csv.
+    """
+
+    place: str | None = Field(
+        None,
+        description="A town or city of scenarios/data/places.csv, by name (or give `lat` "
+        "and `lon`).",
+        json_schema_extra=SETTING,
+    )
+    lat: float | None = Field(
+        None,
+        ge=34.5,
+        le=37.0,
+        description="Latitude of a captured point not in places.csv, degrees north (WGS84).",
+        json_schema_extra=SETTING,
+    )
+    lon: float | None = Field(
+        None,
+        ge=35.5,
+        le=38.0,
+        description="Longitude of a captured point not in places.csv, degrees east (WGS84).",
         json_schema_extra=SETTING,
     )
     radius_km: float = Field(
@@ -857,6 +903,15 @@ class Capture(_Section):
     by: Literal["government", "hts", "nlf"] = Field(
         "government", description="Who takes the ground.", json_schema_extra=SETTING
     )
+
+    @model_validator(mode="after")
+    def _place_or_point(self) -> Capture:
+        point = (self.lat is not None, self.lon is not None)
+        if self.place is not None and any(point):
+            raise ValueError("give either `place` or `lat` and `lon`, not both")
+        if self.place is None and not all(point):
+            raise ValueError("give `place`, or both `lat` and `lon`")
+        return self
 
 
 class ScriptedEvent(_Section):
@@ -879,8 +934,8 @@ class ScriptedEvent(_Section):
     )
     capture: Capture | None = Field(
         None,
-        description="Ground that changes hands that day: `{place, radius_km, by}` (a dated "
-        "input of a conflict-driven history run).",
+        description="Ground that changes hands that day: `{place, radius_km, by}` or "
+        "`{lat, lon, radius_km, by}` (a dated input of a conflict-driven history run).",
         json_schema_extra=SETTING,
     )
     note: str = Field(
