@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sc.add_argument("--dir", type=Path, default=Path("scenarios"), help="folder to list")
     sc.add_argument("--keys", action="store_true", help="print every key as a Markdown table")
+    from sim.experiments.cli import add_subcommands as add_sweep_commands
+
+    add_sweep_commands(sub)  # sweep, export, compact, compare, sensitivity
     return parser
 
 
@@ -175,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"run": _cmd_run, "validate": _cmd_validate, "scenarios": _cmd_scenarios}
     try:
-        return handlers[args.command](args)
+        return (getattr(args, "handler", None) or handlers[args.command])(args)
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
