@@ -216,3 +216,13 @@ def test_compare_writes_tables_and_plots(smoke_two_workers, tmp_path, capsys):
     assert (summary["low"] <= summary["median"]).all()
     assert (summary["median"] <= summary["high"]).all()
     assert {p.suffix for p in out.iterdir()} == {".csv", ".png"}
+
+
+def test_compact_holds_every_kept_day_and_the_same_outcomes(smoke_two_workers):
+    before = outcome_table(smoke_two_workers)
+    assert main(["compact", str(smoke_two_workers)]) == 0
+    series = pd.read_parquet(smoke_two_workers / "compact" / "series.parquet")
+    assert len(series) == len(before) * 31
+    assert list(series["run_id"].unique()) == list(before["run_id"])
+    after = pd.read_parquet(smoke_two_workers / "compact" / "outcomes.parquet")
+    pd.testing.assert_frame_equal(after.reset_index(drop=True), before.reset_index(drop=True))

@@ -273,6 +273,40 @@ def _known_columns() -> tuple[str, ...]:
     return series_columns()
 
 
+def _check_csv_design(exp: Experiment, csv_path: Path) -> list[Problem]:
+    """Each column of a CSV design is a scenario key; its lowest and highest values load."""
+    import pandas as pd
+
+    name = str(csv_path)
+    try:
+        frame = pd.read_csv(csv_path)
+    except (ValueError, OSError) as exc:
+        return [Problem(name, None, "", f"cannot read CSV ({str(exc).splitlines()[0]})")]
+    if frame.empty:
+        return [Problem(name, 1, "", "no design points")]
+    problems = []
+    common = [override_text(k, v) for k, v in exp.set.items()]
+    for column in frame.columns:
+        try:
+            parse_key(column)
+        except ValueError as exc:
+            problems.append(Problem(name, 1, column, str(exc)))
+            continue
+        values = frame[column].dropna()
+        if len(values) < len(frame):
+            row = int(frame[column].isna().to_numpy().argmax()) + 2
+            problems.append(Problem(name, row, column, "empty value"))
+            continue
+        picks = {values.idxmin(), values.idxmax()} if values.dtype.kind in "if" else {0}
+        for row in sorted(picks):
+            value = values[row].item() if hasattr(values[row], "item") else values[row]
+            try:
+                load_scenario(exp.base_path(), [*common, override_text(column, value)])
+            except ScenarioError as exc:
+                problems += [Problem(name, row + 2, column, p.message) for p in exc.problems]
+    return problems
+
+
 def load_experiment(path: str | Path) -> Experiment:
     """Read and check an experiment file.
 
@@ -323,6 +357,8 @@ def load_experiment(path: str | Path) -> Experiment:
                     str(path), _line(lines, where), "design.file", f"file not found: {csv_path}"
                 )
             )
+        elif not problems:
+            problems += _check_csv_design(exp, csv_path)
     if problems:
         raise ExperimentError(problems)
     return exp
