@@ -72,13 +72,15 @@ def measure(spec: dict) -> dict:
         t0 = time.perf_counter()
         report = run_sweep(exp, out, workers=spec["workers"], scheduler=scheduler, progress=False)
         wall = time.perf_counter() - t0
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         files = list((out / "runs").glob("*.parquet"))
         result = {
             "wall_s": wall,
             "runs": report.finished,
             "failed": report.failed,
             "runs_per_s": report.finished / wall,
-            "parent_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            "parent_peak_rss_mib": usage.ru_maxrss / 1024.0,
+            "parent_cpu_s": usage.ru_utime + usage.ru_stime,
             "bytes_per_run": sum(f.stat().st_size for f in files) / max(1, len(files)),
             "sim_sha": sim_digest(),
         }
@@ -185,9 +187,12 @@ def case_sweep_throughput(settings: Settings) -> CaseResult:
             met=pool["bytes_per_run"] * 1e4 < DISK_TARGET_BYTES,
         ),
     ]
+    per_run_ms = 1000 * pool["parent_cpu_s"] / max(1, pool["runs"])
     notes = [
         "sweep: wall time of run_sweep, including starting the local pool (not the Dask "
-        "cluster, which is 'an existing cluster'); workers are not pinned to cores."
+        "cluster, which is 'an existing cluster'); workers are not pinned to cores. The "
+        f"parent process (imports, plan, writing each run file) used {per_run_ms:.0f} ms of "
+        f"CPU a run with {workers} local workers ({pool['parent_cpu_s']:.1f} s in all)."
     ]
     return CaseResult("sweep", rows, notes=notes, raw=raw)
 

@@ -104,6 +104,28 @@ def test_a_sweep_killed_part_way_resumes_to_exactly_the_planned_runs(smoke_two_w
     assert export_bytes(killed) == export_bytes(smoke_two_workers)
 
 
+def test_ctrl_c_stops_the_sweep_with_a_line_and_keeps_whole_files(tmp_path):
+    out = tmp_path / "interrupted"
+    cmd = [str(IDLIB_SIM), "sweep", str(SMOKE), "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(
+        [*cmd, "--workers", "1", "--batch", "1"],
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while len(list((out / "runs").glob("*.parquet"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C on a terminal: the whole group
+    assert proc.wait(timeout=60) == 130
+    err = proc.stderr.read().strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("interrupted: ") and "--resume" in err[0]
+    kept = sorted((out / "runs").glob("*.parquet"))
+    assert 2 <= len(kept) < 12
+    assert all(len(pd.read_parquet(path)) == 31 for path in kept)
+
+
 def raise_on_second_replicate(base: str, overrides: list[str], seed: int) -> dict[str, list]:
     """A model call that fails for replicate 1 of the smoke experiment."""
     if seed == replicate_seeds(2026, 3)[1]:

@@ -137,6 +137,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     except SweepFolderError as exc:
         return _fail([str(exc)])
+    except KeyboardInterrupt:
+        from sim.experiments.store import runs_on_disk
+
+        done = len(runs_on_disk(out))
+        print(f"interrupted: {done} runs on disk in {out}; continue with --resume", file=sys.stderr)
+        return 130
     except OSError as exc:
         if args.scheduler:
             return _fail([f"--scheduler {args.scheduler}: {exc}"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 
@@ -29,6 +30,8 @@ def default_workers() -> int:
 def _worker_init() -> None:
     for key, value in ONE_THREAD.items():
         os.environ.setdefault(key, value)
+    # Ctrl-C reaches the whole process group; the parent alone decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 #: Imported once by the fork server, so new workers (and replacements) start in milliseconds.

@@ -114,19 +114,27 @@ def _index_of(name: str) -> int | None:
 
 
 def runs_on_disk(out: Path) -> set[int]:
-    """Indices of runs with a finished or failed file; stale temporary files are removed."""
-    found: set[int] = set()
+    """Indices of runs with a finished or failed file (temporary files are not counted)."""
     folder = out / RUNS
     if not folder.is_dir():
-        return found
-    for entry in os.scandir(folder):
-        if entry.name.startswith(".") and ".tmp-" in entry.name:
-            os.unlink(entry.path)  # left by a killed sweep: never renamed, so never counted
-            continue
-        index = _index_of(entry.name)
-        if index is not None:
-            found.add(index)
-    return found
+        return set()
+    indices = (_index_of(entry.name) for entry in os.scandir(folder))
+    return {index for index in indices if index is not None}
+
+
+def remove_temporaries(out: Path) -> int:
+    """Delete the temporary files a killed sweep left (never renamed, so never counted).
+
+    Only the sweep that is about to write into ``out`` may call this.
+
+    Returns:
+        Files removed.
+    """
+    folder = out / RUNS
+    stale = [e.path for e in os.scandir(folder) if e.name.startswith(".") and ".tmp-" in e.name]
+    for path in stale:
+        os.unlink(path)
+    return len(stale)
 
 
 def write_result(out: Path, result: RunResult) -> None:

@@ -119,6 +119,7 @@ def run_sweep(
     points = design_points(exp)
     runs = build_plan(exp, points)
     store.prepare_folder(out, exp, runs, points, resume)
+    store.remove_temporaries(out)
     on_disk = store.runs_on_disk(out)
     todo = [r for r in runs if r.index not in on_disk]
     report = SweepReport(planned=len(runs), skipped=len(runs) - len(todo))
@@ -131,7 +132,7 @@ def run_sweep(
             return dask_executor(scheduler)
         n = workers or default_workers()
         pool = local_pool(n)
-        return pool, lambda: pool.shutdown(wait=True, cancel_futures=True), n
+        return pool, pool.shutdown, n
 
     executor, close, slots = make()
     size = batch or batch_size(len(todo), slots)
@@ -190,10 +191,13 @@ def run_sweep(
                 executor.shutdown(wait=False, cancel_futures=True)
                 executor, close, slots = make()
                 report.restarts += 1
-    finally:
+    except BaseException:  # Ctrl-C or a storage error: stop now, keep what is on disk
         bar.close()
-        for future in in_flight:
-            future.cancel()
-        close()
+        executor.shutdown(wait=False, cancel_futures=True)
+        if scheduler:
+            close()
+        raise
+    bar.close()
+    close()
     report.seconds = time.perf_counter() - started
     return report
