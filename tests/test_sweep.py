@@ -162,6 +162,11 @@ def test_a_run_that_raises_becomes_a_failure_row_and_the_others_complete(tmp_pat
     assert main(["export", str(out), "--runs", str(tmp_path / "runs.csv")]) == 0
     rows = pd.read_csv(tmp_path / "runs.csv")
     assert (rows["status"] == "failed").sum() == len(bad)
+    again = run_sweep(exp, out, workers=2, resume=True, progress=False)
+    assert again.finished == 0 and again.skipped == len(plan)  # failures count as done
+    retried = run_sweep(exp, out, workers=2, resume=True, retry_failed=True, progress=False)
+    assert retried.finished == len(bad) and retried.failed == 0
+    assert (outcome_table(out)["status"] == "ok").all()
 
 
 def test_a_worker_killed_by_a_run_is_replaced_and_only_that_run_is_lost(tmp_path):

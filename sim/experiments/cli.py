@@ -47,6 +47,9 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     sw.add_argument(
         "--plan", action="store_true", help="show runs, seeds, time estimate; run nothing"
     )
+    sw.add_argument(
+        "--retry-failed", action="store_true", help="with --resume: run failed runs again"
+    )
     sw.add_argument("--batch", type=int, help="runs per task (default: automatic)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
     sw.set_defaults(handler=cmd_sweep)
@@ -83,6 +86,9 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     cmp.add_argument("folder", type=Path, help="sweep folder")
     cmp.add_argument("--metric", action="append", help="outcome (repeatable)")
     cmp.add_argument("--between", nargs=2, metavar=("A", "B"), help="difference A - B only")
+    cmp.add_argument(
+        "--by-point", action="store_true", help="summary per scenario and design point"
+    )
     cmp.add_argument("--out", type=Path, help="where CSV and plots go (default DIR/compare)")
     cmp.add_argument("--series", action="append", help="daily column to plot with bands")
     cmp.add_argument("--no-plots", action="store_true", help="tables only")
@@ -132,6 +138,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             resume=args.resume,
+            retry_failed=args.retry_failed,
             batch=args.batch,
             progress=None if not args.quiet else False,
         )
@@ -204,7 +211,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     metrics = [compare.metric_column(m) for m in (args.metric or compare.DEFAULT_METRICS)]
     table = outcome_table(args.folder)
     try:
-        stats = compare.summary(table, metrics)
+        stats = compare.summary(table, metrics, by_point=args.by_point)
         diffs = compare.differences(table, metrics, tuple(args.between) if args.between else None)
     except compare.CompareError as exc:
         return _fail([str(exc)])

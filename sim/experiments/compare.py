@@ -48,29 +48,32 @@ def _check(table: pd.DataFrame, metrics: list[str], scenarios: list[str]) -> Non
             )
 
 
-def summary(table: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
-    """Per scenario and metric: runs, runs reaching it, median, and the 90 % interval.
+def summary(table: pd.DataFrame, metrics: list[str], by_point: bool = False) -> pd.DataFrame:
+    """Per scenario (and design point) and metric: runs, median and the 90 % interval.
 
     Args:
         table: The outcome table (failed runs are left out here).
         metrics: Outcome columns.
+        by_point: One group per (scenario, design point) instead of per scenario.
 
     Returns:
-        Rows (scenario, metric, runs, defined, median, low, high), scenarios in sweep order.
+        Rows (scenario, [point,] metric, runs, defined, median, low, high), in sweep
+        order; ``defined`` counts runs where the metric exists (a rung reached).
     """
     ok = table[table["status"] == "ok"]
     _check(table, metrics, [])
     tail = (1 - INTERVAL) / 2
+    keys = ["scenario", "point"] if by_point else ["scenario"]
     rows = []
-    for scenario in pd.unique(ok["scenario"]):
-        group = ok[ok["scenario"] == scenario]
+    for key, group in ok.groupby(keys, sort=False):
+        label = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         for m in metrics:
             values = group[m].to_numpy(dtype=float)
             defined = values[~np.isnan(values)]
             stats = np.quantile(defined, [0.5, tail, 1 - tail]) if defined.size else [np.nan] * 3
             rows.append(
                 {
-                    "scenario": scenario,
+                    **label,
                     "metric": m,
                     "runs": len(values),
                     "defined": int(defined.size),
@@ -162,8 +165,9 @@ def format_summary(frame: pd.DataFrame) -> str:
     lines = [f"{'scenario':16s} {'metric':32s} {'runs':>5s} {'median':>12s}  90 % interval"]
     for r in frame.itertuples():
         reach = "" if r.defined == r.runs else f"  (reached in {r.defined})"
+        name = f"{r.scenario} p{r.point}" if "point" in frame.columns else r.scenario
         lines.append(
-            f"{r.scenario:16s} {r.metric:32s} {r.runs:5d} {_number(r.median):>12s}  "
+            f"{name:16s} {r.metric:32s} {r.runs:5d} {_number(r.median):>12s}  "
             f"[{_number(r.low)}, {_number(r.high)}]{reach}"
         )
     return "\n".join(lines)

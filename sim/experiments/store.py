@@ -137,6 +137,18 @@ def remove_temporaries(out: Path) -> int:
     return len(stale)
 
 
+def forget_failures(out: Path) -> int:
+    """Delete the failure records, so that a resumed sweep runs those runs again.
+
+    Returns:
+        Records deleted.
+    """
+    paths = list((out / RUNS).glob("r*.failed.json"))
+    for path in paths:
+        path.unlink()
+    return len(paths)
+
+
 def write_result(out: Path, result: RunResult) -> None:
     """Store one run's result atomically and log it."""
     if result.parquet is not None:

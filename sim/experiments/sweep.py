@@ -92,6 +92,7 @@ def run_sweep(
     workers: int | None = None,
     scheduler: str | None = None,
     resume: bool = False,
+    retry_failed: bool = False,
     batch: int | None = None,
     progress: bool | None = None,
     simulate: Simulate | None = None,
@@ -105,6 +106,7 @@ def run_sweep(
             ``scheduler``.
         scheduler: Address of a running Dask scheduler (``tcp://HOST:PORT``).
         resume: Continue a sweep folder of the same experiment.
+        retry_failed: With ``resume``, run the runs recorded as failures again.
         batch: Runs per task (default: chosen from the number of runs and workers).
         progress: Show a progress bar (default: when stderr is a terminal).
         simulate: The model call, for tests (must be picklable by reference).
@@ -120,6 +122,8 @@ def run_sweep(
     runs = build_plan(exp, points)
     store.prepare_folder(out, exp, runs, points, resume)
     store.remove_temporaries(out)
+    if resume and retry_failed:
+        store.forget_failures(out)
     on_disk = store.runs_on_disk(out)
     todo = [r for r in runs if r.index not in on_disk]
     report = SweepReport(planned=len(runs), skipped=len(runs) - len(todo))
