@@ -90,3 +90,16 @@ def test_a_dask_cluster_of_processes_gives_the_local_pools_bytes(cluster, tmp_pa
     exported = (tmp_path / "dask.csv").read_bytes()
     assert exported == (tmp_path / "local.csv").read_bytes()
     assert len(exported.splitlines()) == 1 + 12 * 31
+
+
+def test_workers_under_dasks_malloc_setting_give_large_arrays_back_to_the_heap():
+    code = "from sim.experiments.task import relax_malloc_trimming as r; print(r(), r())"
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    runs = {
+        label: subprocess.run(
+            [sys.executable, "-c", code], env=extra, capture_output=True, text=True, check=True
+        ).stdout.split()
+        for label, extra in (("dask", {**env, "MALLOC_TRIM_THRESHOLD_": "65536"}), ("plain", env))
+    }
+    assert runs["dask"] == ["True", "True"]  # changed once (cached), as a Dask nanny's worker
+    assert runs["plain"] == ["False", "False"]  # left alone elsewhere
