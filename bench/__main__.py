@@ -13,8 +13,17 @@ import sys
 import time
 from pathlib import Path
 
-from bench.cases import CASES, ONE_THREAD, ROOT, CaseResult, Settings, log, sim_versions
+from bench import sweeps
+from bench.cases import CASES as RUN_CASES
+from bench.cases import ONE_THREAD, ROOT, CaseResult, Settings, log, sim_versions
 from bench.worker import sim_digest
+
+CASES = {
+    **RUN_CASES,
+    "sweep": sweeps.case_sweep_throughput,
+    "sweep_memory": sweeps.case_sweep_memory,
+    "compare_10k": sweeps.case_compare_10k,
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"run only this case (repeatable or comma-separated): {', '.join(CASES)}",
     )
     p.add_argument("--json", type=Path, metavar="PATH", help="also save the raw results here")
-    p.add_argument("--sweep-runs", type=int, help="runs in the sweep case (default 40, quick 10)")
+    p.add_argument(
+        "--sweep-runs", type=int, help="default-year runs in the sweep case (default 40, quick 10)"
+    )
     return p
 
 

@@ -3,26 +3,23 @@
 Every repeat runs in a fresh interpreter (``python -m bench.worker``, a subprocess), so no
 cache of one repeat helps the next; the only exception is the warm ``build``, which is the
 second build inside the same process. Each child is pinned to one CPU and limited to one
-BLAS/OpenMP thread (one core per run). The ``sweep`` case uses a spawn-context
-``ProcessPoolExecutor(max_workers=2)``, one worker pinned to each core.
+BLAS/OpenMP thread (one core per run). The sweep cases (:mod:`bench.sweeps`) run the
+product's sweep engine.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.worker import RESULT_MARKER, sweep_init, sweep_task
+from bench.worker import RESULT_MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = str(ROOT / "scenarios" / "default.yaml")
@@ -44,8 +41,6 @@ PERSON_DAYS_TARGET = 2e9
 RUN_1KM_TARGET_S = 2.0
 SCALING_EXPONENT_TARGET = 1.0
 POPULATION_FLAT_RATIO = 1.25  # the harness's reading of "flat"; the issue gives no number
-SWEEP_RUNS_PER_MIN_TARGET = 200.0
-SWEEP_RSS_TARGET_MIB = 500.0
 
 CELL_SIZES_KM = (4.0, 3.0, 2.0, 1.5, 1.0)
 # 0.3M and 30M are ten times fewer and ten times more people than the default (3M), 20M
@@ -547,85 +542,6 @@ def case_scaling_population(settings: Settings) -> CaseResult:
     return CaseResult("scaling_population", rows, detail=(header, body), notes=notes, raw=raw)
 
 
-def _one_sweep(settings: Settings) -> dict:
-    ctx = multiprocessing.get_context("spawn")
-    counter = ctx.Value("i", 0)
-    days = settings.sweep_days
-    jobs = [[f"seed={seed}", f"days={days}"] for seed in range(settings.sweep_runs)]
-    t0 = time.perf_counter()
-    with ProcessPoolExecutor(
-        max_workers=2, mp_context=ctx, initializer=sweep_init, initargs=(counter, settings.cpus)
-    ) as pool:
-        futures = [pool.submit(sweep_task, SCENARIO, job) for job in jobs]
-        tasks, errs = [], []
-        for fut in futures:
-            try:
-                tasks.append(fut.result(timeout=settings.timeout_s))
-            except Exception as exc:  # report, do not abort the whole benchmark
-                errs.append(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
-    wall = time.perf_counter() - t0
-    by_pid: dict[int, float] = {}
-    for t in tasks:
-        by_pid[t["pid"]] = max(by_pid.get(t["pid"], 0.0), t["peak_rss_mib"])
-    return {
-        "wall_s": wall,
-        "runs": len(tasks),
-        "runs_per_min": len(tasks) / wall * 60 if tasks else 0.0,
-        "peak_rss_by_worker_mib": by_pid,
-        "person_days": sum(t["population_total"] * t["days_run"] for t in tasks),
-        "task_s": [t["task_s"] for t in tasks],
-        "sim_versions": [{"sim_sha": v} for v in sorted({t["sim_sha"] for t in tasks})],
-        "errors": errs,
-    }
-
-
-def case_sweep(settings: Settings) -> CaseResult:
-    n, days = settings.sweep_runs, settings.sweep_days
-    what = (
-        f"{n} runs × {days} days (seeds 0..{n - 1}), ProcessPoolExecutor(max_workers=2, "
-        "spawn); wall time includes starting the pool"
-    )
-    target = f"≥ {SWEEP_RUNS_PER_MIN_TARGET:g} runs/min, ≤ {SWEEP_RSS_TARGET_MIB:g} MiB per worker"
-    sweeps = []
-    for i in range(settings.repeats):
-        s = _one_sweep(settings)
-        log(
-            f"  sweep repeat {i + 1}/{settings.repeats}: {s['runs_per_min']:.1f} runs/min, "
-            f"{s['wall_s']:.1f} s"
-            + (f", {len(s['errors'])} errors: {s['errors'][0]}" if s["errors"] else "")
-        )
-        sweeps.append(s)
-    good = [s for s in sweeps if not s["errors"] and s["runs"] == n]
-    if not good:
-        errs = sorted({e for s in sweeps for e in s["errors"]})
-        return CaseResult(
-            "sweep",
-            [Row("sweep", what, "error", "; ".join(errs)[:200], target=target)],
-            raw={"sweeps": sweeps},
-        )
-    rpm = stats([s["runs_per_min"] for s in good])
-    peak = max(v for s in good for v in s["peak_rss_by_worker_mib"].values())
-    pdps = statistics.median(s["person_days"] / s["wall_s"] for s in good)
-    task = stats([t for s in good for t in s["task_s"]])
-    row = Row(
-        "sweep",
-        what,
-        f"{rpm['median']:.1f} runs/min",
-        f"{rpm['min']:.1f} – {rpm['max']:.1f} runs/min",
-        person_days=fmt_rate(pdps),
-        peak_mib=f"{peak:.0f} (max worker)",
-        target=target,
-        met=rpm["median"] >= SWEEP_RUNS_PER_MIN_TARGET and peak <= SWEEP_RSS_TARGET_MIB,
-    )
-    notes = [
-        f"sweep: one run takes {fmt_val(task['median'])} median inside a worker "
-        f"({fmt_val(task['min'])} – {fmt_val(task['max'])}); person-days/s here is the "
-        "aggregate over both workers. Peak RSS is ru_maxrss read inside each worker at the "
-        "end of each task; the max over workers and repeats is shown."
-    ]
-    return CaseResult("sweep", [row], notes=notes, raw={"sweeps": sweeps})
-
-
 CASES: dict[str, Callable[[Settings], CaseResult]] = {
     "build": case_build,
     "run_2km_365": case_run_2km,
@@ -633,5 +549,4 @@ CASES: dict[str, Callable[[Settings], CaseResult]] = {
     "run_1km_365": case_run_1km,
     "scaling_cells": case_scaling_cells,
     "scaling_population": case_scaling_population,
-    "sweep": case_sweep,
 }

@@ -84,11 +84,6 @@ def _model_facts(model) -> dict:
     }
 
 
-def final_outcomes(model) -> dict:
-    """The last day's value of every column of the model's time series (plain scalars)."""
-    return {key: values[-1] for key, values in model.timeseries().items()}
-
-
 def measure(spec: dict) -> dict:
     """One measurement, as described by ``spec`` (see :mod:`bench.cases`)."""
     pin_to_cpu(spec.get("cpu"))
@@ -121,40 +116,10 @@ def measure(spec: dict) -> dict:
         out["total_s"] = phases["build_s"] + out["run_s"]
         out.update(_model_facts(model))
         out["days_run"] = int(model.day)
-        if spec.get("outcomes"):
-            out["outcomes"] = final_outcomes(model)
     else:
         raise ValueError(f"unknown kind {spec['kind']!r}")
     out["peak_rss_mib"] = peak_rss_mib()
     return out
-
-
-def sweep_init(counter, cpus: list[int]) -> None:
-    """Process-pool initializer: pin each worker to its own CPU, round robin."""
-    with counter.get_lock():
-        index = counter.value
-        counter.value += 1
-    if cpus:
-        pin_to_cpu(cpus[index % len(cpus)])
-
-
-def sweep_task(scenario_path: str, overrides: list[str]) -> dict:
-    """One sweep run in a pool worker; reports its time and the worker's peak RSS so far."""
-    from sim.model import EscalationModel
-    from sim.world.loader import load_scenario
-
-    digest = sim_digest()
-    t0 = time.perf_counter()
-    model = EscalationModel(load_scenario(scenario_path, overrides))
-    model.run()
-    return {
-        "task_s": time.perf_counter() - t0,
-        "pid": os.getpid(),
-        "sim_sha": digest,
-        "peak_rss_mib": peak_rss_mib(),
-        "days_run": int(model.day),
-        "population_total": int(model.population_total),
-    }
 
 
 def main(argv: list[str]) -> int:

@@ -108,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--dir", type=Path, default=Path("scenarios"), help="folder to list")
     sc.add_argument("--keys", action="store_true", help="print every key as a Markdown table")
     from sim.app.cli import add_subcommand as add_app_subcommand
+    from sim.experiments.cli import add_subcommands as add_sweep_commands
 
+    add_sweep_commands(sub)  # sweep, export, compact, compare, sensitivity
     add_app_subcommand(sub)
     return parser
 
