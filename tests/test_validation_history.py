@@ -13,11 +13,13 @@ import numpy as np
 import pytest
 from conftest import REPO
 
+from sim.experiments.observed import load_observed
 from sim.model import CAPTORS, EscalationModel
 from sim.world.loader import load_scenario
 
 HISTORY = REPO / "scenarios" / "history_2019_2020.yaml"
 TIMELINE = REPO / "scenarios" / "data" / "timeline_2019_2020.csv"
+WINTER = REPO / "scenarios" / "data" / "displacement_winter_2019_2020.csv"
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +114,11 @@ def test_recorded_strikes_fly_on_their_dates(history):
     }
     for date, value in expected.items():
         assert sorties[date] == round(value * scenario.bombardment.sorties_per_recorded_strike)
+
+
+def test_the_winter_record_counts_from_1_december_with_a_source_per_figure():
+    record = load_observed(WINTER)
+    assert record.dates[0] > dt.date(2019, 12, 1)
+    assert record.dates[-1] <= dt.date(2020, 3, 15)  # within the history run
+    assert np.all(np.diff(record.values) > 0)  # cumulative since the same baseline
+    assert all("https://" in source for source in record.sources)
