@@ -136,6 +136,8 @@ COLUMNS: dict[str, Column] = {
 
 #: Columns of ``timeseries.csv``, in order.
 TIMESERIES_COLUMNS = tuple(COLUMNS)
+#: The DESIGN.md contract: the first 18 columns, whose names stay.
+CONTRACT_COLUMNS = TIMESERIES_COLUMNS[:18]
 
 
 def _report(column: str, model: EscalationModel) -> Any:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.metrics import CONTRACT_COLUMNS
 from sim.world.loader import Problem, ScenarioError, load_scenario, parse_key
 
 KeyPath = tuple[str | int, ...]
@@ -115,29 +116,6 @@ class Experiment(_Strict):
             data.pop(key, None)
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
-
-
-#: The DESIGN.md contract columns of ``timeseries.csv`` (the default series to keep).
-CONTRACT_COLUMNS = (
-    "day",
-    "date",
-    "population_total",
-    "at_home",
-    "displaced_inside",
-    "in_camps",
-    "crossed_to_turkey",
-    "exited_via_checkpoints",
-    "civilian_deaths",
-    "displaced_cumulative",
-    "border_pressure",
-    "turkey_rung",
-    "russia_rung",
-    "sorties",
-    "territory_government",
-    "territory_hts",
-    "territory_nlf",
-    "rebel_cooperation",
-)
 
 
 def _line_map(node: yaml.Node, path: KeyPath, out: dict[KeyPath, int]) -> None:
