@@ -159,6 +159,9 @@ def test_a_bad_params_file_gives_one_located_line_and_exit_2(
     assert not out.exists()
 
 
+STAGES = ("screen", "refine1", "refine2", "check")
+
+
 def test_nothing_after_the_fit_window_enters_the_fit(tmp_path: Path) -> None:
     scenario = small_scenario(tmp_path, days=40)
     inside = model_record(scenario, {"bombardment.sorties_per_day": 12.0}, list(range(4, 21, 4)))
@@ -166,18 +169,25 @@ def test_nothing_after_the_fit_window_enters_the_fit(tmp_path: Path) -> None:
     plain = write_record(tmp_path / "plain.csv", inside)
     spoiled = write_record(tmp_path / "spoiled.csv", inside + absurd)
     priors = params_file(tmp_path, {"bombardment.sorties_per_day": (4.0, 40.0)})
+    common = [
+        "calibrate", str(scenario), "--params", str(priors), "--fit-until", "2019-05-19",
+        "--seeds", "1", "--budget", "8", "--final-seeds", "1", "--workers", "2", "--quiet",
+    ]  # fmt: skip
     outputs = {}
     for name, record in (("plain", plain), ("spoiled", spoiled)):
         out = tmp_path / name
-        code = main(
-            [
-                "calibrate", str(scenario), "--observed", str(record), "--params", str(priors),
-                "--fit-until", "2019-05-19", "--out", str(out), "--seeds", "1",
-                "--budget", "8", "--final-seeds", "1", "--workers", "2", "--quiet",
-            ]
-        )  # fmt: skip
+        code = main([*common, "--observed", str(record), "--out", str(out)])
         assert code == 0
         outputs[name] = (out / "points.csv").read_text(encoding="utf-8")
     assert outputs["plain"] == outputs["spoiled"]
+    # The same command again finds every run on disk (resume) and runs nothing new.
+    status = [(tmp_path / "plain" / stage / "status.log").read_text() for stage in STAGES]
+    again = [*common, "--observed", str(plain), "--out", str(tmp_path / "plain")]
+    assert main(again) == 0
+    assert [(tmp_path / "plain" / stage / "status.log").read_text() for stage in STAGES] == status
+    assert (tmp_path / "plain" / "points.csv").read_text(encoding="utf-8") == outputs["plain"]
+    # Another calibration refuses to write into this folder.
+    other = params_file(tmp_path, {"bombardment.sorties_per_day": (5.0, 30.0)}, "other.yaml")
+    assert main([*again, "--params", str(other)]) == 2
     # The absurd points would dominate any ARD they entered (1e9 against ~1e5 moves).
     assert max(float(r.split(",")[-2]) for r in outputs["plain"].splitlines()[1:]) < 10

@@ -66,6 +66,8 @@ MAX_PARAMS = 8
 KEEP_BEST = 3
 #: Half-width of a refinement box, as a share of the prior range, per round.
 REFINE_HALF_WIDTHS = (0.15, 0.05)
+#: Points whose mean ARD is within this of the best one span a key's "near-best range".
+NEAR_BEST_ARD = 0.02
 #: Default number of design points evaluated in screen and refinement together.
 DEFAULT_BUDGET = 96
 
@@ -232,6 +234,8 @@ class CalibrationResult:
         scenario_file: The fitted scenario written.
         plot_file: The plot written.
         points_file: The CSV of ``points``.
+        near_best: Lowest and highest value of each key over the points whose mean ARD is
+            within :data:`NEAR_BEST_ARD` of the best: how tightly the record pins it.
     """
 
     best: dict[str, float | int]
@@ -241,6 +245,14 @@ class CalibrationResult:
     scenario_file: Path
     plot_file: Path
     points_file: Path
+    near_best: dict[str, tuple[float, float]]
+
+
+def near_best_ranges(points: pd.DataFrame, names: list[str]) -> dict[str, tuple[float, float]]:
+    """Each key's lowest and highest value over the points within NEAR_BEST_ARD of the best."""
+    scored = points.dropna(subset=["ard_mean"])
+    near = scored[scored["ard_mean"] <= scored["ard_mean"].min() + NEAR_BEST_ARD]
+    return {n: (float(near[n].min()), float(near[n].max())) for n in names}
 
 
 def stage_sizes(budget: int) -> tuple[int, ...]:
@@ -417,12 +429,20 @@ def calibrate(cal: Calibration) -> CalibrationResult:
     points_file = cal.out / "points.csv"
     points.to_csv(points_file, index=False, float_format="%.6g", lineterminator="\n")
     ard_mean = float(best_row["ard_mean"].iloc[0])
-    scenario_file = write_fitted_scenario(cal, best, ard_mean, check_ards)
+    near = near_best_ranges(points, names)
+    scenario_file = write_fitted_scenario(cal, best, ard_mean, check_ards, near)
     from sim.experiments.calibration_plot import plot_fit
 
-    plot_file = plot_fit(check_folder, cal.column, cal.observed, cal.out / "fit.png", cal.aside)
+    med = float(np.median(check_ards)) if len(check_ards) else math.nan
+    title = (
+        f"{cal.scenario.name} at the fitted values: ARD {med:.2f} (median over "
+        f"{len(check_ards)} seeds), {cal.observed.dates[0]} to {cal.observed.dates[-1]}"
+    )
+    plot_file = plot_fit(
+        check_folder, cal.column, cal.observed, cal.out / "fit.png", cal.aside, title
+    )
     return CalibrationResult(
-        best, ard_mean, check_ards, points, scenario_file, plot_file, points_file
+        best, ard_mean, check_ards, points, scenario_file, plot_file, points_file, near
     )
 
 
@@ -468,7 +488,11 @@ def fitted_values(cal: Calibration, best: dict[str, float | int]) -> dict[str, A
 
 
 def write_fitted_scenario(
-    cal: Calibration, best: dict[str, float | int], ard_mean: float, check_ards: np.ndarray
+    cal: Calibration,
+    best: dict[str, float | int],
+    ard_mean: float,
+    check_ards: np.ndarray,
+    near: dict[str, tuple[float, float]],
 ) -> Path:
     """Write ``<scenario stem>_calibrated.yaml``: ``extends:`` the scenario, sets the fit."""
     import os
@@ -486,9 +510,11 @@ def write_fitted_scenario(
         f"# against the model's {cal.column}.",
         f"# ARD at the fitted values: {ard_mean:.3f} (mean over {cal.seeds} calibration seeds);",
         f"# median {med:.3f} (10-90 %: {lo:.3f}-{hi:.3f}) over {len(check_ards)} seeds.",
-        "# Fitted value (prior range):",
+        f"# Fitted value [near-best range: points within {NEAR_BEST_ARD} of the best ARD] "
+        "(prior range):",
         *(
-            f"#   {k} = {best[k]:.4g} ({p.range[0]:g} to {p.range[1]:g})"
+            f"#   {k} = {best[k]:.4g} [{near[k][0]:.4g} to {near[k][1]:.4g}] "
+            f"({p.range[0]:g} to {p.range[1]:g})"
             for k, p in cal.params.params.items()
         ),
     ]

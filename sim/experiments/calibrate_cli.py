@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import textwrap
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
@@ -34,47 +35,76 @@ def add_calibrate_command(sub: argparse._SubParsersAction) -> None:
     cal = sub.add_parser(
         "calibrate",
         help="fit scenario keys to a dated record (minimise the ARD over seeds)",
-        description="Fit up to "
-        f"{MAX_PARAMS} scenario keys (a params file: each key with a prior range) to a "
-        "dated record by minimising the ARD (mean over observed dates of |model - "
-        "observed| / observed), averaged over replicate seeds with common random numbers. "
-        "A Latin hypercube screen, then two narrower Latin hypercube rounds around the "
-        "best points, all run by the sweep engine (local pool or Dask; one folder per "
-        "stage under --out, so running the command again resumes it), then a check of "
-        "the best point over --final-seeds seeds. Writes SCENARIO_calibrated.yaml "
-        "(extends SCENARIO), fit.png and points.csv (every point and its ARD). Nothing "
-        "after --fit-until enters the fit.",
+        description=textwrap.fill(
+            f"Fit up to {MAX_PARAMS} scenario keys (a params file: each key with a prior "
+            "range) to a dated record by minimising the ARD (mean over observed dates of "
+            "|model - observed| / observed), averaged over replicate seeds with common "
+            "random numbers. A Latin hypercube screen, then two narrower Latin hypercube "
+            "rounds around the best points, all run by the sweep engine (local pool or "
+            "Dask; one folder per stage under --out, so running the command again resumes "
+            "it), then a check of the best point over --final-seeds seeds. Writes "
+            "SCENARIO_calibrated.yaml (extends SCENARIO), fit.png and points.csv (every "
+            "point and its ARD). Nothing after --fit-until enters the fit.",
+            width=88,
+        ),
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cal.add_argument("scenario", type=Path, help="scenario YAML file to calibrate")
     cal.add_argument(
-        "--observed", type=Path, required=True, help="dated record: CSV, or displacement_2019.json"
+        "--observed",
+        type=Path,
+        metavar="FILE",
+        required=True,
+        help="dated record: CSV, or displacement_2019.json",
     )
-    cal.add_argument("--observed-column", help="value column of the record (default: its first)")
-    cal.add_argument("--params", type=Path, required=True, help="params YAML file (keys, ranges)")
+    cal.add_argument(
+        "--observed-column", metavar="NAME", help="value column of the record (default: its first)"
+    )
+    cal.add_argument(
+        "--params", type=Path, metavar="FILE", required=True, help="params YAML file (keys, ranges)"
+    )
     cal.add_argument(
         "--column",
+        metavar="NAME",
         default="displacement_movements",
         help="model column compared (default displacement_movements: moves, as OCHA counts)",
     )
-    cal.add_argument("--fit-from", type=_date, help="first record date fitted (default: start)")
     cal.add_argument(
-        "--fit-until", type=_date, help="last record date fitted; later ones never enter the fit"
+        "--fit-from", type=_date, metavar="DATE", help="first record date fitted (default: start)"
     )
-    cal.add_argument("--out", type=Path, help="output folder (default results/calibrate/<name>)")
-    cal.add_argument("--seeds", type=int, default=4, help="replicates per point (default 4)")
     cal.add_argument(
-        "--final-seeds", type=int, default=10, help="replicates of the best point's check (10)"
+        "--fit-until",
+        type=_date,
+        metavar="DATE",
+        help="last record date fitted; later ones never enter the fit",
+    )
+    cal.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default results/calibrate/<name>)"
+    )
+    cal.add_argument(
+        "--seeds", type=int, metavar="N", default=4, help="replicates per point (default 4)"
+    )
+    cal.add_argument(
+        "--final-seeds",
+        type=int,
+        metavar="N",
+        default=10,
+        help="replicates of the best point's check (10)",
     )
     cal.add_argument(
         "--budget",
         type=int,
+        metavar="POINTS",
         default=DEFAULT_BUDGET,
         help=f"design points in all, half screen, half refinement (default {DEFAULT_BUDGET})",
     )
-    cal.add_argument("--root-seed", type=int, default=0, help="seed of seeds and designs (0)")
-    cal.add_argument("--workers", type=int, help="local worker processes (default: CPUs)")
+    cal.add_argument(
+        "--root-seed", type=int, metavar="N", default=0, help="seed of seeds and designs (0)"
+    )
+    cal.add_argument(
+        "--workers", type=int, metavar="N", help="local worker processes (default: CPUs)"
+    )
     cal.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://HOST:PORT")
     cal.add_argument("--quiet", action="store_true", help="no progress bars or stage lines")
     cal.set_defaults(handler=cmd_calibrate)
@@ -88,7 +118,13 @@ def _fail(lines: list[str]) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``idlib-sim calibrate``."""
-    from sim.experiments.calibrate import Calibration, CalibrationError, calibrate, load_params
+    from sim.experiments.calibrate import (
+        NEAR_BEST_ARD,
+        Calibration,
+        CalibrationError,
+        calibrate,
+        load_params,
+    )
     from sim.experiments.observed import ObservedError, load_observed
     from sim.experiments.store import SweepFolderError
     from sim.world.loader import ScenarioError, load_scenario
@@ -151,9 +187,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     lo, med, hi = (float(q) for q in _quantiles(result.check_ards))
     print(f"fitted ({len(fitted.dates)} dates, {fitted.dates[0]} to {fitted.dates[-1]}):")
     width = max(len(k) for k in result.best)
+    print(f"  {'key':<{width}}  fitted     near-best range       prior")
     for key, value in result.best.items():
         low, high = params.params[key].range
-        print(f"  {key:<{width}}  {value:.4g}   (prior {low:g} to {high:g})")
+        near_low, near_high = result.near_best[key]
+        print(
+            f"  {key:<{width}}  {value:<9.4g}  {near_low:.4g} to {near_high:<9.4g}  "
+            f"{low:g} to {high:g}"
+        )
+    print(f"  (near-best: points whose mean ARD is within {NEAR_BEST_ARD} of the best)")
     print(
         f"ARD {result.ard_mean:.3f} (mean over {args.seeds} seeds); check over "
         f"{len(result.check_ards)} seeds: median {med:.3f} (10-90 %: {lo:.3f}-{hi:.3f})"

@@ -18,6 +18,7 @@ def plot_fit(
     fitted: ObservedSeries,
     out: Path,
     aside: ObservedSeries | None = None,
+    title: str = "",
 ) -> Path:
     """Plot the runs of a sweep folder (one point, several seeds) against the record.
 
@@ -27,6 +28,7 @@ def plot_fit(
         fitted: The record points inside the fit window (filled markers).
         out: The PNG to write.
         aside: Record points outside the fit window, drawn hollow ("not fitted").
+        title: The figure's title.
 
     Returns:
         ``out``.
@@ -52,6 +54,8 @@ def plot_fit(
         )
         ax.axvline(fitted.dates[-1], color="grey", lw=0.8, ls="--")
     ax.set_ylabel(f"{column} / {fitted.name}")
+    if title:
+        ax.set_title(title, fontsize=9)
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
