@@ -26,9 +26,13 @@ replaying it. A Latin hypercube round evaluates all its points at once, only ran
 points (it never differentiates the noise), and each round's design follows from the
 runs on disk, so resuming replays it exactly.
 
-Out of sample. Observed points after ``fit_until`` are dropped before anything runs, and
-the screen and refinement runs stop on the last fitted date, so no later figure can
-enter the objective.
+Out of sample. The record comes in already cut to the fit window (``idlib-sim calibrate
+--fit-until`` cuts it before anything runs), and the screen and refinement runs stop on
+its last date, so no later figure can enter the objective.
+
+Resuming needs the same output folder at the same path: the stages' experiments name
+their scenario and design files by absolute path, and a folder that holds another
+calibration is refused.
 """
 
 from __future__ import annotations
