@@ -107,6 +107,10 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     se.add_argument("--out", type=Path, help="where CSV and plot go (default DIR/sensitivity)")
     se.set_defaults(handler=cmd_sensitivity)
 
+    from sim.experiments.calibrate_cli import add_calibrate_command
+
+    add_calibrate_command(sub)
+
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``idlib-sim sweep``."""
