@@ -28,7 +28,7 @@ def _fail(lines: list[str]) -> int:
 
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
-    """Add ``sweep``, ``export``, ``compact``, ``compare`` and ``sensitivity`` to ``sub``."""
+    """Add ``sweep``, ``export``, ``compact``, ``compare``, ``sensitivity``, ``calibrate``."""
     raw = argparse.RawDescriptionHelpFormatter
     sw = sub.add_parser(
         "sweep",
