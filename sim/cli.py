@@ -148,7 +148,7 @@ def _claim_default_out(scenario_name: str, seed: int) -> OutputClaim:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from sim.runs.output import OutputError, claim_out_dir
-    from sim.world.loader import ScenarioError, load_scenario
+    from sim.world.loader import ScenarioError, events_after_end, load_scenario
 
     overrides = list(args.overrides)
     if args.seed is not None:
@@ -159,6 +159,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario, overrides)
     except ScenarioError as exc:
         return _fail([str(p) for p in exc.problems])
+    skipped = events_after_end(scenario)
+    if skipped:
+        print(
+            f"note: {skipped} scripted event(s) fall after day {scenario.days} and do not happen",
+            file=sys.stderr,
+        )
 
     # The output place is claimed and checked before day 1, not after the run.
     try:

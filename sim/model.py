@@ -36,7 +36,7 @@ from sim.metrics import Measurement
 from sim.world.codes import GOVERNMENT, HTS, NLF
 from sim.world.geography import Geography, build_geography
 from sim.world.layers import build_grid
-from sim.world.loader import apply_changes
+from sim.world.loader import apply_changes, event_day
 from sim.world.schema import Capture, Scenario, ScriptedEvent
 from sim.world.territory import Territory
 
@@ -132,8 +132,7 @@ class EscalationModel(mesa.Model):
     def _schedule_scripted_events(self) -> dict[int, list[ScriptedEvent]]:
         plan: dict[int, list[ScriptedEvent]] = defaultdict(list)
         for event in self.config.events:
-            day = event.day if event.day is not None else (event.date - self.start_date).days
-            plan[day].append(event)
+            plan[event_day(self.config, event)].append(event)
         return plan
 
     # ------------------------------------------------------------------ the day

@@ -379,3 +379,22 @@ def test_default_folders_of_concurrent_runs_are_distinct(
         assert first.out_dir == Path("results/demo-seed7-20260102-030405")
         assert second.out_dir == Path("results/demo-seed7-20260102-030405-2")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_days_shortens_a_run_past_its_scripted_events(capsys, tmp_path):
+    scenario = tmp_path / "late.yaml"
+    scenario.write_text(
+        f"extends: {DEFAULT}\nname: late\ngrid: {{cell_km: 6}}\ndays: 40\n"
+        "events:\n  - day: 30\n    set: {ceasefire.active: true}\n"
+    )
+    code, _, err = run_cli(
+        capsys, ["run", str(scenario), "--days", "3", "--out", str(tmp_path / "r"), "--quiet"]
+    )
+    assert code == 0
+    assert "1 scripted event(s) fall after day 3" in err
+    days = [row["day"] for row in read_csv(tmp_path / "r" / "timeseries.csv")]
+    assert days == ["0", "1", "2", "3"]
+    # The same event past the end of the file's own run is still a mistake in the file.
+    scenario.write_text(scenario.read_text().replace("days: 40", "days: 20"))
+    code, out, err = run_cli(capsys, ["validate", str(scenario)])
+    assert any("outside the run" in line for line in assert_bad_input(code, out, err))

@@ -18,7 +18,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.world.schema import Capture, KeyValueError, Place, Scenario, section_model
+from sim.world.schema import (
+    Capture,
+    KeyValueError,
+    Place,
+    Scenario,
+    ScriptedEvent,
+    section_model,
+)
 
 Origin = tuple[str, int | None]
 KeyPath = tuple[str | int, ...]
@@ -447,13 +454,25 @@ def _check_places_on_map(
     return problems
 
 
+def event_day(scenario: Scenario, event: ScriptedEvent) -> int:
+    """The run day a scripted event falls on (``day``, or ``date`` counted from the start)."""
+    return event.day if event.day is not None else (event.date - scenario.start_date).days
+
+
+def events_after_end(scenario: Scenario) -> int:
+    """How many scripted events fall after the last day (a run shortened by ``--days``)."""
+    return sum(event_day(scenario, e) > scenario.days for e in scenario.events)
+
+
 def _check_events(scenario: Scenario, lines: dict[KeyPath, Origin], file: str) -> list[Problem]:
     """Check that each scripted event is in the run and sets known, changeable keys."""
     problems: list[Problem] = []
     base = scenario.model_dump(mode="python")
+    # A run shortened on the command line skips the file's later events (see events_after_end).
+    shortened = lines.get(("days",), (None,))[0] == "--set"
     for i, event in enumerate(scenario.events):
-        day = event.day if event.day is not None else (event.date - scenario.start_date).days
-        if not 0 <= day <= scenario.days:
+        day = event_day(scenario, event)
+        if day < 0 or (day > scenario.days and not shortened):
             where = _origin(lines, ("events", i), file)
             problems.append(
                 Problem(
