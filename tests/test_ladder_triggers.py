@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
-from conftest import run, series
+from conftest import REPO, run, series
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -107,3 +109,21 @@ def test_only_turkeys_ladder_names_carrying_signals(tmp_path):
     with pytest.raises(ScenarioError) as error:
         load_scenario(path)
     assert "russia.ladder[1].carried_by" in str(error.value)
+
+
+def test_the_history_runs_turkish_dead_are_the_timelines_rows():
+    scenario = load_scenario(REPO / "scenarios" / "history_2019_2020.yaml")
+    scripted = [
+        (e.date.isoformat(), e.turkish_soldiers_killed)
+        for e in scenario.events
+        if e.turkish_soldiers_killed is not None
+    ]
+    with open(REPO / "scenarios" / "data" / "timeline_2019_2020.csv", encoding="utf-8") as f:
+        rows = [
+            (row["date"], int(row["value"]))
+            for row in csv.DictReader(f)
+            if row["kind"] == "turkish_casualties" and row["date"] <= "2020-03-15"
+        ]
+    assert scripted == rows
+    assert scenario.turkey.casualties_per_exposed_sortie == 0
+    assert scenario.turkey.casualties_per_front_post_day == 0
