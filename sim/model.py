@@ -169,6 +169,12 @@ class EscalationModel(mesa.Model):
                 self.log_event("scenario", "scripted", changes, event.note or "scripted event")
             if event.capture is not None:
                 self._scripted_capture(event.capture, event.note)
+            if event.turkish_soldiers_killed is not None:
+                self.air_campaign.add_turkish_dead(
+                    event.turkish_soldiers_killed,
+                    "(scripted)",
+                    event.note or "scripted event",
+                )
         for state in (self.turkey, self.russia, self.government):
             state.follow_forced_rung(self.day)
 
@@ -219,6 +225,7 @@ class EscalationModel(mesa.Model):
 
     def _fight(self, intensity: float) -> None:
         self.government_forces.attack(intensity, self.air_campaign.impact)
+        self.government_forces.fire_on_turkish_posts(intensity)
         self.alliance.counterattack(intensity)
         self.alliance.update(
             self.territory.ground_lost_km2(self.config.rebels.threat_window_days, self.day)

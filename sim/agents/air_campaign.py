@@ -121,16 +121,23 @@ class AirCampaign(mesa.Agent):
         )
         killed = int(m.rng.poisson(expected)) if expected > 0 else 0
         if killed:
-            self.turkish_soldiers_killed += killed
-            m.log_event(
-                "Turkey",
-                "casualties",
-                f"{killed} Turkish soldier{'s' if killed > 1 else ''} killed near "
-                "observation posts",
+            self.add_turkish_dead(
+                killed,
+                "near observation posts",
                 f"{exposed:.0f} strikes within {cfg.post_exposure_radius_km:.0f} km of Turkish "
                 f"posts; "
                 f"Russia on rung '{m.russia.rung_name}'",
             )
+
+    def add_turkish_dead(self, killed: int, where: str, reason: str) -> None:
+        """Count ``killed`` Turkish soldiers today (drawn or scripted) and log them."""
+        self.turkish_soldiers_killed += killed
+        self.model.log_event(
+            "Turkey",
+            "casualties",
+            f"{killed} Turkish soldier{'s' if killed > 1 else ''} killed {where}",
+            reason,
+        )
 
     def record(self, day: int) -> None:
         """Keep today's Turkish dead for the states' windows."""

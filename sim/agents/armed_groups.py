@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.mechanisms import alliance, combat
+from sim.mechanisms import alliance, combat, turkish_posts
 from sim.world.codes import CONTROL_NAMES, GOVERNMENT, HTS, NLF
 from sim.world.history import DailySeries
 
@@ -54,6 +54,10 @@ class GovernmentForces(ArmedGroup):
     Attributes:
         losses_by_day: ``losses_fighters`` at the end of each day.
         axis_weight: Relative attack effort per cell, ``(rows, cols)``.
+        post_cells: Flat cell index of each Turkish observation post, ``(n_posts,)``.
+        post_fire_rng: The draws of Turkish dead at the posts, a stream of their own (spawned
+            from the model's), so that switching that fire on or off leaves every other
+            draw of a seed as it was.
     """
 
     _pockets_checked_version = -1  # control version last searched for cut-off pockets
@@ -69,6 +73,45 @@ class GovernmentForces(ArmedGroup):
             if axes
             else np.ones(geo.shape)
         ) + cfg.off_axis_effort
+        posts = model.config.turkey.observation_posts
+        self.post_cells = np.array(
+            [np.ravel_multi_index(geo.cell_of(p.lat, p.lon), geo.shape) for p in posts],
+            dtype=np.int64,
+        )
+        self.post_fire_rng = model.rng.spawn(1)[0]
+
+    def fire_on_turkish_posts(self, intensity: float) -> None:
+        """Shell the Turkish posts the front has reached; count the soldiers killed."""
+        m = self.model
+        cfg = m.config.turkey
+        if intensity <= 0 or cfg.casualties_per_front_post_day <= 0 or not self.post_cells.size:
+            return
+        territory = m.territory
+        targeted = (
+            cfg.targeted_casualty_multiplier
+            if m.russia.effects.strikes_near_turkish_positions
+            else 1.0
+        )
+        posts = turkish_posts.posts_under_fire(
+            territory.opposition_mask.ravel()[self.post_cells],
+            territory.distance_to_government_km.ravel()[self.post_cells],
+            cfg.post_exposure_radius_km,
+        )
+        killed = turkish_posts.draw_killed_at_posts(
+            self.post_fire_rng,
+            posts,
+            intensity,
+            m.turkey.effects.troop_exposure,
+            cfg.casualties_per_front_post_day * targeted,
+        )
+        if killed:
+            m.air_campaign.add_turkish_dead(
+                killed,
+                "by government ground fire",
+                f"{posts} Turkish post{'s' if posts > 1 else ''} within "
+                f"{cfg.post_exposure_radius_km:.0f} km of the front; offensive at "
+                f"{intensity:.2f}",
+            )
 
     def record(self, day: int) -> None:
         """Keep today's cumulative losses for the states' windows."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 
-from sim.mechanisms.ladder import decide_rung, dominant, weighted_components
+from sim.mechanisms.ladder import decide_rung, dominant, pressure_by_rung, weighted_components
 from sim.world.codes import NEVER_DAY
 from sim.world.schema import GovernmentConfig, RungEffects, RussiaConfig, TurkeyConfig
 
@@ -93,9 +93,13 @@ class StateActor(mesa.Agent, ABC):
     def pressure_now(self, signals: Signals) -> float:
         """Today's pressure score."""
 
+    def pressure_per_rung(self, signals: Signals) -> list[float]:
+        """Today's pressure as each rung counts it, shape ``(n_rungs,)``."""
+        return [self.pressure] * self.n_rungs
+
     @abstractmethod
-    def explain(self, signals: Signals) -> str:
-        """A sentence naming what drives today's pressure (written only for a move)."""
+    def explain(self, signals: Signals, rung: int) -> str:
+        """A sentence naming what drives the pressure ``rung`` counts (written for a move)."""
 
     def decide(self, signals: Signals) -> None:
         """Move at most one rung, and log why (a forced rung only updates the pressure)."""
@@ -104,10 +108,11 @@ class StateActor(mesa.Agent, ABC):
         if self.config.forced_rung is not None:
             return
         day = self.model.day
+        per_rung = self.pressure_per_rung(signals)
         new = decide_rung(
             self.rung,
             [ladder[i].enter_at for i in range(self.n_rungs)],
-            self.pressure,
+            per_rung,
             day - self.last_move_day,
             self.config.cooldown_days,
             self.config.hysteresis,
@@ -116,24 +121,30 @@ class StateActor(mesa.Agent, ABC):
             return
         old_name = self.rung_name
         if new > self.rung:
-            rule = f"pressure {self.pressure:.2f} reached {ladder[new].enter_at:.2f}"
+            rule = f"pressure {per_rung[new]:.2f} reached {ladder[new].enter_at:.2f}"
             kind = "rung_up"
+            why = self.explain(signals, new)
         else:
             floor = ladder[self.rung].enter_at * (1 - self.config.hysteresis)
-            rule = f"pressure {self.pressure:.2f} fell below {floor:.2f}"
+            rule = f"pressure {per_rung[self.rung]:.2f} fell below {floor:.2f}"
             kind = "rung_down"
+            why = self.explain(signals, self.rung)
         self.rung = new
         self.last_move_day = day
         self.model.log_event(
             self.actor_name,
             kind,
             f"{old_name} -> {self.rung_name}: {ladder[new].description}",
-            f"{self.explain(signals)}; {rule}",
+            f"{why}; {rule}",
         )
 
 
 class Turkey(StateActor):
-    """Turkey: climbs as displacement piles up at its border and its proxies lose ground."""
+    """Turkey: climbs as displacement piles up at its border and its proxies lose ground.
+
+    Its upper rungs may need other signals (a rung's ``carried_by``): by default only
+    Turkish soldiers killed carry it onto ``mass_reinforcement`` and ``spring_shield``.
+    """
 
     actor_name = "Turkey"
     bound_by_ceasefire = False  # Ankara kept reinforcing during truces
@@ -156,7 +167,15 @@ class Turkey(StateActor):
         parts = self._parts(signals)
         return max(parts.values()) + self.config.other_side_weight * signals.russia_rung_share
 
-    def explain(self, signals: Signals) -> str:  # noqa: D102
+    def pressure_per_rung(self, signals: Signals) -> list[float]:  # noqa: D102
+        cfg = self.config
+        return pressure_by_rung(
+            self._parts(signals),
+            [cfg.ladder[i].carried_by for i in range(self.n_rungs)],
+            cfg.other_side_weight * signals.russia_rung_share,
+        )
+
+    def explain(self, signals: Signals, rung: int) -> str:  # noqa: D102
         cfg = self.config
         texts = {
             "border": f"{signals.border_displaced_people:,} newly displaced people near the "
@@ -166,7 +185,7 @@ class Turkey(StateActor):
             "casualties": f"{signals.turkish_casualties_window:.0f} Turkish soldiers killed in "
             f"{cfg.window_days} days",
         }
-        return texts[dominant(self._parts(signals))]
+        return texts[dominant(self._parts(signals), cfg.ladder[rung].carried_by)]
 
 
 class Russia(StateActor):
@@ -194,7 +213,7 @@ class Russia(StateActor):
     def pressure_now(self, signals: Signals) -> float:  # noqa: D102
         return (1.0 - self.patience) + self.config.other_side_weight * signals.turkey_rung_share
 
-    def explain(self, signals: Signals) -> str:  # noqa: D102
+    def explain(self, signals: Signals, rung: int) -> str:  # noqa: D102
         return (
             f"patience with Turkey's Sochi commitments at {self.patience:.2f}; "
             f"Turkey {signals.turkey_rung_share:.0%} up its ladder"
@@ -216,7 +235,7 @@ class SyrianGovernment(StateActor):
         cost = cfg.loss_weight * signals.government_losses_window / cfg.cost_fighters
         return max(0.0, drive - cost)
 
-    def explain(self, signals: Signals) -> str:  # noqa: D102
+    def explain(self, signals: Signals, rung: int) -> str:  # noqa: D102
         return (
             f"Russian backing {1.0 - signals.russia_patience:.2f} against losses of "
             f"{signals.government_losses_window:,.0f} fighters in {self.config.window_days} days"

@@ -174,7 +174,8 @@ class Narrator:
             return f"{head}: the scenario sets this rung"
         yesterday = model.day - 1
         if state is model.turkey:
-            why = _turkey_reason(model, series, yesterday)
+            read = state.rung + 1 if kind == "rung_down" else state.rung  # the rung it weighed
+            why = _turkey_reason(model, series, yesterday, read)
         elif state is model.russia:
             why = (
                 f"its patience with Turkey's Sochi promises stands at {model.russia.patience:.2f}"
@@ -310,8 +311,10 @@ def _plain_changes(detail: str) -> str:
     return "; ".join(parts)
 
 
-def _turkey_reason(model: EscalationModel, series: dict[str, list], yesterday: int) -> str:
-    """What weighs most in Turkey's pressure today, in words, with its threshold."""
+def _turkey_reason(
+    model: EscalationModel, series: dict[str, list], yesterday: int, rung: int
+) -> str:
+    """What weighs most in Turkey's pressure on ``rung`` today, in words, with its threshold."""
     cfg = model.config.turkey
     border = int(series["border_displaced_people"][yesterday])
     ground = model.territory.ground_lost_km2(cfg.window_days, model.day)
@@ -333,6 +336,10 @@ def _turkey_reason(model: EscalationModel, series: dict[str, list], yesterday: i
             f"threshold: {cfg.casualty_threshold_soldiers:.0f})",
         ),
     ]
+    carried_by = cfg.ladder[rung].carried_by  # the signals this rung reads
+    if carried_by is not None:
+        names = ("border", "ground", "casualties")
+        parts = [part for name, part in zip(names, parts, strict=True) if name in carried_by]
     why = max(parts, key=lambda part: part[0])[1]  # the first of equals, as Turkey reads it
     if model.russia.rung > 0:
         why += f", and Russia is on '{rung_label(model.russia.rung_name)}'"

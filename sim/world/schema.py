@@ -13,6 +13,8 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 BorderPolicy = Literal["sealed", "quota", "open"]
+#: The signals whose pressure components Turkey reads (:class:`sim.agents.states.Turkey`).
+TurkeySignal = Literal["border", "ground", "casualties"]
 
 #: Marks a key that is a user's choice rather than a model parameter (reference "basis").
 SETTING = {"basis": "setting"}
@@ -229,12 +231,28 @@ class Rung(_Section):
     enter_at: float = Field(
         0.0, ge=0.0, description="Pressure score (dimensionless) at which the state climbs here."
     )
+    carried_by: list[TurkeySignal] | None = Field(
+        None,
+        min_length=1,
+        description="Turkey's ladder only: the signals whose pressure can carry Turkey onto "
+        "this rung and keep it there (`border` displacement, `ground` lost, Turkish "
+        "`casualties`); unset, all of them. Russia's rung share adds to every rung's "
+        "pressure.",
+    )
     effects: RungEffects = Field(default_factory=RungEffects)
 
 
-def _rungs(*rows: tuple[str, str, float, dict[str, Any]]) -> list[Rung]:
+def _rungs(*rows: tuple) -> list[Rung]:
+    """Rungs from ``(name, description, enter_at, effects[, carried_by])`` rows."""
     return [
-        Rung(name=n, description=d, enter_at=e, effects=RungEffects(**fx)) for n, d, e, fx in rows
+        Rung(
+            name=row[0],
+            description=row[1],
+            enter_at=row[2],
+            effects=RungEffects(**row[3]),
+            carried_by=row[4] if len(row) > 4 else None,
+        )
+        for row in rows
     ]
 
 
@@ -244,6 +262,13 @@ def default_turkey_ladder() -> list[Rung]:
     Historically (kept out of the descriptions, which the app shows beside simulated dates):
     protests May 2019; arms to the NLF 24-26 May 2019; return fire from 16 June 2019; mass
     reinforcement February 2020; Operation Spring Shield 27 Feb - 5 Mar 2020.
+
+    The two top rungs are carried by Turkish dead only (``carried_by``): Turkey did not
+    climb them in July-August 2019, when displacement and lost ground were already large
+    (Khan Shaykhun fell 20 Aug 2019, its OP 9 encircled), but in February 2020 after
+    soldiers were killed at Saraqib (7, 3 Feb) and Taftanaz (5, 10 Feb), and Spring Shield
+    after 34 were killed at Balyun (27 Feb) (escalation_ladder.json turkish_rungs;
+    timeline_2019_2020.csv turkish_casualties rows).
     """
     return _rungs(
         (
@@ -287,6 +312,7 @@ def default_turkey_ladder() -> list[Rung]:
                 "turkish_fire_support": 0.5,
                 "troop_exposure": 6.0,
             },
+            ["casualties"],
         ),
         (
             "spring_shield",
@@ -300,6 +326,7 @@ def default_turkey_ladder() -> list[Rung]:
                 "bombardment_effectiveness_multiplier": 0.6,
                 "troop_exposure": 8.0,
             },
+            ["casualties"],
         ),
     )
 
@@ -418,8 +445,24 @@ class TurkeyConfig(LadderConfig):
         5.0,
         ge=0,
         le=50,
-        description="Strikes this close to a Turkish observation post endanger its soldiers "
-        "(estimate).",
+        description="Strikes this close to a Turkish observation post endanger its soldiers, "
+        "and government ground this close puts the post under fire (estimate).",
+    )
+    casualties_per_front_post_day: float = Field(
+        0.04,
+        ge=0,
+        le=5,
+        description="Expected Turkish soldiers killed a day by government ground fire at "
+        "each observation post still in opposition ground with government ground within "
+        "`post_exposure_radius_km`, per unit of troop exposure and of offensive intensity; "
+        "times `targeted_casualty_multiplier` while Russia strikes near Turkish positions "
+        "(estimate: the MoD counted 59 dead from 3 Feb to 5 Mar 2020, most from Syrian "
+        "artillery and air strikes on troops in the offensive's path, timeline "
+        "turkish_casualties rows: ~1.5 a day at ~3 posts, exposure 6, intensity 0.8, "
+        "targeted, gives ~0.03, rounded up to 0.04 so that most free runs reach the top "
+        "rungs before the front overruns the posts; spring 2019 had 1 dead, so it is high "
+        "there). It lets a free run reach the top rungs, which only Turkish dead carry; a "
+        "history run scripts its dead and sets it to 0.",
     )
     targeted_casualty_multiplier: float = Field(
         3.0,
@@ -438,7 +481,18 @@ class TurkeyConfig(LadderConfig):
         ],
         description="Turkish observation posts (places.csv; coordinates are estimates).",
     )
-    ladder: list[Rung] = Field(default_factory=default_turkey_ladder, min_length=1)
+    ladder: list[Rung] = Field(
+        default_factory=default_turkey_ladder,
+        min_length=1,
+        description="Turkey's rungs, bottom first. Displacement at the border and lost "
+        "ground carry the lower rungs; `mass_reinforcement` and `spring_shield` are "
+        "`carried_by` Turkish soldiers killed only (plus Russia's rung share, which is "
+        "highest when it strikes near Turkish posts): Turkey sent ~6,500 troops from 2 Feb "
+        "2020 as its soldiers were being killed near Saraqib, and launched Spring Shield "
+        "after 34 were killed at Balyun on 27 Feb 2020, not in Jul-Aug 2019 when "
+        "displacement alone was already high (escalation_ladder.json turkish_rungs; "
+        "timeline_2019_2020.csv, turkish_casualties and turkish_move rows).",
+    )
 
 
 class RussiaConfig(LadderConfig):
@@ -938,6 +992,15 @@ class ScriptedEvent(_Section):
         "`{lat, lon, radius_km, by}` (a dated input of a conflict-driven history run).",
         json_schema_extra=SETTING,
     )
+    turkish_soldiers_killed: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="Turkish soldiers killed that day, soldiers, added to the model's own "
+        "count (a dated input of a conflict-driven history run, from the record, e.g. 34 "
+        "at Balyun on 27 Feb 2020).",
+        json_schema_extra=SETTING,
+    )
     note: str = Field(
         "", description="Why, in words (goes into events.csv).", json_schema_extra=SETTING
     )
@@ -946,8 +1009,10 @@ class ScriptedEvent(_Section):
     def _one_when(self) -> ScriptedEvent:
         if (self.day is None) == (self.date is None):
             raise ValueError("give exactly one of `day` or `date`")
-        if not self.set and self.capture is None:
-            raise ValueError("`set` must name at least one key, or give a `capture`")
+        if not self.set and self.capture is None and self.turkish_soldiers_killed is None:
+            raise ValueError(
+                "`set` must name at least one key, or give a `capture` or `turkish_soldiers_killed`"
+            )
         return self
 
 
@@ -999,5 +1064,11 @@ class Scenario(_Section):
             if steps != sorted(steps):
                 raise KeyValueError(
                     (ladder_name, "ladder"), "enter_at must not decrease up the ladder"
+                )
+            carried = [i for i, r in enumerate(ladder) if r.carried_by is not None]
+            if ladder_name != "turkey" and carried:
+                raise KeyValueError(
+                    (ladder_name, "ladder", carried[0], "carried_by"),
+                    "only Turkey's ladder reads `carried_by` (its pressure has named signals)",
                 )
         return self

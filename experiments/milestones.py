@@ -1,0 +1,134 @@
+"""The escalation clock: when each milestone of 2019-20 comes in the model, over seeds.
+
+Runs a scenario over seeds 0..N-1 and prints one table: the first date each of Turkey's
+rungs is reached, Russia first strikes near Turkish posts (its rung with
+``strikes_near_turkish_positions``), Khan Shaykhun, Ma'arrat al-Nu'man and Saraqib first
+fall to the government (the cell of the town in ``places.csv``), and a ceasefire first
+holds - the median and 10-90 % range over the seeds that reach it, beside the real date.
+In a conflict-driven history run the captures and the ceasefires are inputs, so only the
+rungs test the model there; in a free run everything is an outcome.
+
+Example::
+
+    python -m experiments.milestones scenarios/default.yaml --seeds 10
+    python -m experiments.milestones scenarios/history_2019_2020.yaml --seeds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from tqdm import tqdm
+
+from experiments.rung_dates import TURKEY_RECORD, report
+from sim.model import EscalationModel
+from sim.world.codes import GOVERNMENT
+from sim.world.loader import ScenarioError, load_scenario
+
+TOWNS = ("Khan Shaykhun", "Ma'arrat al-Nu'man", "Saraqib")
+#: The dated record (timeline_2019_2020.csv, escalation_ladder.json), by milestone name.
+RECORD = {
+    **{f"Turkey: {row.split('=')[0]}": row.split("=")[1] for row in TURKEY_RECORD},
+    # Russian Su-24s strike the Nayrab push; a Turkish post near Qminas is hit (timeline).
+    "Russia: strikes near Turkish posts": "2020-02-20",
+    "Khan Shaykhun falls": "2019-08-20",
+    "Ma'arrat al-Nu'man falls": "2020-01-28",
+    "Saraqib falls": "2020-02-06",
+    # The Moscow protocol, after the costs of February; truces came before it on
+    # 2 Aug and 31 Aug 2019 and 12 Jan 2020 (timeline).
+    "ceasefire holds": "2020-03-06",
+}
+
+
+def milestone_names(scenario_path: Path, changes: tuple[str, ...]) -> list[str]:
+    """The milestones of a scenario, in table order."""
+    scenario = load_scenario(scenario_path, list(changes))
+    rungs = [f"Turkey: {rung.name}" for rung in scenario.turkey.ladder[1:]]
+    return [
+        *rungs,
+        "Russia: strikes near Turkish posts",
+        *(f"{town} falls" for town in TOWNS),
+        "ceasefire holds",
+    ]
+
+
+def first_dates(scenario_path: Path, seed: int, changes: tuple[str, ...]) -> list[dt.date | None]:
+    """First date of each milestone in one run (None: never), in :func:`milestone_names` order."""
+    model = EscalationModel(load_scenario(scenario_path, [*changes, f"seed={seed}"]))
+    ladder = model.config.turkey.ladder
+    near_posts = [
+        i
+        for i, rung in enumerate(model.config.russia.ladder)
+        if rung.effects.strikes_near_turkish_positions
+    ]
+    towns = {t.name: model.geo.cell_of(t.lat, t.lon) for t in model.geo.towns}
+    cells = [towns[name] for name in TOWNS]
+    turkey: list[dt.date | None] = [None] * (len(ladder) - 1)
+    russia: dt.date | None = None
+    falls: list[dt.date | None] = [None] * len(TOWNS)
+    ceasefire: dt.date | None = None
+    while model.running:
+        model.step()
+        date = model.date
+        for rung in range(1, model.turkey.rung + 1):
+            turkey[rung - 1] = turkey[rung - 1] or date
+        if russia is None and near_posts and model.russia.rung >= near_posts[0]:
+            russia = date
+        for i, cell in enumerate(cells):
+            if falls[i] is None and model.control[cell] == GOVERNMENT:
+                falls[i] = date
+        if ceasefire is None and model.ceasefire_active:
+            ceasefire = date
+    return [*turkey, russia, *falls, ceasefire]
+
+
+def _task(task: tuple[Path, int, tuple[str, ...]]) -> list[dt.date | None]:
+    return first_dates(*task)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.milestones",
+        description="Run a scenario over seeds 0..N-1 and print when each milestone of "
+        "2019-20 first comes (Turkey's rungs, Russian strikes near Turkish posts, the fall "
+        "of Khan Shaykhun, Ma'arrat al-Nu'man and Saraqib, a ceasefire): median and "
+        "10-90 %% over the seeds that reach it, beside the real date.",
+    )
+    parser.add_argument("scenario", type=Path, help="scenario YAML file")
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    changes = tuple(args.overrides)
+    try:
+        names = milestone_names(args.scenario, changes)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    record = {name: dt.date.fromisoformat(RECORD[name]) for name in names if name in RECORD}
+    start = time.perf_counter()
+    tasks = [(args.scenario, seed, changes) for seed in range(args.seeds)]
+    runs = []
+    with ProcessPoolExecutor(max_workers=max(args.workers, 1)) as pool:
+        for out in tqdm(pool.map(_task, tasks), total=len(tasks), unit="run", disable=args.quiet):
+            runs.append(out)
+    print(
+        f"{args.scenario}: milestones, seeds 0-{args.seeds - 1} "
+        f"({time.perf_counter() - start:.0f} s, {args.workers} workers)\n"
+    )
+    table = report(names, runs, record)
+    table[0] = table[0].replace("| rung |", "| milestone |")
+    print("\n".join(table))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
