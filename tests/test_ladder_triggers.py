@@ -54,10 +54,14 @@ def test_the_top_rungs_count_the_dead_and_the_lower_ones_everything():
     assert ladder.decide_rung(TOP, ENTER_AT, calm, 100, 10, 0.25) == TOP - 1
 
 
-def test_posts_come_under_fire_only_in_opposition_ground_near_the_front():
-    held = np.array([True, True, False, True])
-    distance = np.array([1.0, 9.0, 0.0, 5.0])
-    assert turkish_posts.posts_under_fire(held, distance, 5.0) == 2
+def test_posts_come_under_fire_only_near_the_front_on_either_side():
+    # Posts: in opposition ground near government ground, far from it, at the limit;
+    # encircled in government ground near opposition ground, and deep behind the lines.
+    held = np.array([True, True, True, False, False])
+    to_government = np.array([1.0, 9.0, 5.0, 0.0, 0.0])
+    to_opposition = np.array([0.0, 0.0, 0.0, 3.0, 12.0])
+    assert turkish_posts.posts_under_fire(held, to_government, to_opposition, 5.0) == 3
+    assert turkish_posts.posts_under_fire(held, to_government, to_opposition, 2.0) == 1
     rng = np.random.default_rng(0)
     assert turkish_posts.draw_killed_at_posts(rng, 0, 1.0, 8.0, 1.0) == 0
     assert turkish_posts.draw_killed_at_posts(rng, 3, 0.0, 8.0, 1.0) == 0

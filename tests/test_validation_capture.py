@@ -113,6 +113,10 @@ def test_a_capture_drops_every_field_derived_from_control():
         "exposed_government_mask": combat.exposed_government_cells(control),
         "distance_to_government_km": ndimage.distance_transform_edt(control != GOVERNMENT)
         * model.geo.cell_km,
+        "distance_to_opposition_km": ndimage.distance_transform_edt(
+            (control != HTS) & (control != NLF)
+        )
+        * model.geo.cell_km,
         "cells_held": np.bincount(control.ravel(), minlength=TURKEY + 1),
         "cells_held_in_governorate": np.bincount(
             control[model.geo.in_governorate], minlength=TURKEY + 1

@@ -95,6 +95,7 @@ class GovernmentForces(ArmedGroup):
         posts = turkish_posts.posts_under_fire(
             territory.opposition_mask.ravel()[self.post_cells],
             territory.distance_to_government_km.ravel()[self.post_cells],
+            territory.distance_to_opposition_km.ravel()[self.post_cells],
             cfg.post_exposure_radius_km,
         )
         killed = turkish_posts.draw_killed_at_posts(

@@ -1,8 +1,10 @@
 """Government ground fire on Turkish observation posts the front has reached.
 
-Pure functions. A post is under fire while it still stands in opposition ground and
-government ground lies within a given distance of it; its soldiers are then killed at a
-rate that grows with the troops Turkey has exposed there and with the offensive's tempo.
+Pure functions. A post is under fire while the front runs within a given distance of it:
+in opposition ground with government ground near, or encircled, in government ground
+with opposition ground near (Turkey kept its encircled posts manned, as at Morek from
+August 2019). Its soldiers are then killed at a rate that grows with the troops Turkey
+has exposed there and with the offensive's tempo.
 """
 
 from __future__ import annotations
@@ -11,17 +13,25 @@ import numpy as np
 
 
 def posts_under_fire(
-    held_by_opposition: np.ndarray, distance_to_government_km: np.ndarray, radius_km: float
+    held_by_opposition: np.ndarray,
+    distance_to_government_km: np.ndarray,
+    distance_to_opposition_km: np.ndarray,
+    radius_km: float,
 ) -> int:
-    """Number of posts in opposition ground with government ground within ``radius_km``.
+    """Number of posts with the front within ``radius_km``.
 
     Args:
         held_by_opposition: Whether each post's cell is opposition ground, shape ``(n_posts,)``.
         distance_to_government_km: Distance from each post's cell to government ground, km,
             shape ``(n_posts,)``.
-        radius_km: How close the government's ground must be, km.
+        distance_to_opposition_km: Distance from each post's cell to opposition ground, km,
+            shape ``(n_posts,)``.
+        radius_km: How close the other side's ground must be, km.
     """
-    return int(np.count_nonzero(held_by_opposition & (distance_to_government_km <= radius_km)))
+    distance_to_other_side_km = np.where(
+        held_by_opposition, distance_to_government_km, distance_to_opposition_km
+    )
+    return int(np.count_nonzero(distance_to_other_side_km <= radius_km))
 
 
 def draw_killed_at_posts(

@@ -446,21 +446,23 @@ class TurkeyConfig(LadderConfig):
         ge=0,
         le=50,
         description="Strikes this close to a Turkish observation post endanger its soldiers, "
-        "and government ground this close puts the post under fire (estimate).",
+        "and the other side's ground this close puts the post under fire (estimate).",
     )
     casualties_per_front_post_day: float = Field(
         0.04,
         ge=0,
         le=5,
         description="Expected Turkish soldiers killed a day by government ground fire at "
-        "each observation post still in opposition ground with government ground within "
-        "`post_exposure_radius_km`, per unit of troop exposure and of offensive intensity; "
+        "each observation post with the front within `post_exposure_radius_km`: in "
+        "opposition ground with government ground near, or encircled in government ground "
+        "with opposition ground near (Turkey kept encircled posts manned, as Morek's from "
+        "Aug 2019; escalation_ladder.json), per unit of troop exposure and of offensive "
+        "intensity; "
         "times `targeted_casualty_multiplier` while Russia strikes near Turkish positions "
         "(estimate: the MoD counted 59 dead from 3 Feb to 5 Mar 2020, most from Syrian "
         "artillery and air strikes on troops in the offensive's path, timeline "
         "turkish_casualties rows: ~1.5 a day at ~3 posts, exposure 6, intensity 0.8, "
-        "targeted, gives ~0.03, rounded up to 0.04 so that most free runs reach the top "
-        "rungs before the front overruns the posts; spring 2019 had 1 dead, so it is high "
+        "targeted, gives ~0.03, rounded up to 0.04; spring 2019 had 1 dead, so it is high "
         "there). It lets a free run reach the top rungs, which only Turkish dead carry; a "
         "history run scripts its dead and sets it to 0.",
     )

@@ -31,6 +31,7 @@ DERIVED_FIELDS = (
     "front_mask",
     "exposed_government_mask",
     "distance_to_government_km",
+    "distance_to_opposition_km",
     "cells_held",
     "cells_held_in_governorate",
 )
@@ -233,6 +234,11 @@ class Territory:
             value = np.minimum(previous, np.sqrt(squared.min(axis=0)) * self.geo.cell_km)
         self._distance_before = value
         return value
+
+    @cached_property
+    def distance_to_opposition_km(self) -> np.ndarray:
+        """Straight-line distance to opposition (HTS or NLF) ground, km: float ``(rows, cols)``."""
+        return ndimage.distance_transform_edt(~self.opposition_mask) * self.geo.cell_km
 
     def front_nearness(self, scale_km: float) -> np.ndarray:
         """``exp(-distance to government ground / scale_km)``: float ``(rows, cols)``."""
