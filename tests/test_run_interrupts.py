@@ -17,8 +17,9 @@ import pytest
 from conftest import DEFAULT, RUN_FILES
 
 SCRIPT = Path(sys.executable).parent / "idlib-sim"
-#: A 4 km year: long enough (a second or more) to be caught in the act.
-LONG = ["--set", "grid.cell_km=4", "--quiet"]
+#: Ten years on 4 km cells: about 1.5 s of simulation after the imports, long enough to be
+#: caught in the act (a single year takes 0.2 s since the ceasefire comes in August).
+LONG = ["--set", "grid.cell_km=4", "--set", "days=3650", "--quiet"]
 
 
 def start(out: Path, *extra: str) -> subprocess.Popen[str]:
@@ -129,6 +130,8 @@ def test_second_run_fails_fast_while_the_first_holds_the_folder(tmp_path: Path) 
     out = tmp_path / "run"
     first = start(out)
     moment_simulating(out, first)
+    # Paused, the first run holds the folder however long the second takes to start.
+    first.send_signal(signal.SIGSTOP)
     started = time.monotonic()
     second = start(out, "--overwrite")
     code, err = finish(second)
@@ -136,6 +139,7 @@ def test_second_run_fails_fast_while_the_first_holds_the_folder(tmp_path: Path) 
     assert code == 2 and "another run" in err, err
     assert time.monotonic() - started < 30
     first.send_signal(signal.SIGTERM)
+    first.send_signal(signal.SIGCONT)
     assert finish(first)[0] == 143
 
 
