@@ -51,7 +51,7 @@ def app_url(tmp_path_factory):
                 if reply.status == 200:
                     break
         except OSError:
-            pass
+            pass  # not listening yet: try again below
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
             pytest.fail(f"the app did not start:\n{log.read_text()}")
