@@ -19,12 +19,11 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 
-from sim.app.chromium import CHROMIUM, CHROMIUM_ARGS
+from sim.app.chromium import CHROMIUM, CHROMIUM_ARGS, keep_on_loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "images"
@@ -134,15 +133,7 @@ def main() -> int:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 context = browser.new_context(viewport=VIEWPORT)
-
-                def route(request_route):
-                    if urlparse(request_route.request.url).hostname == "127.0.0.1":
-                        request_route.continue_()
-                    else:
-                        outside.append(request_route.request.url)
-                        request_route.abort()
-
-                context.route("**/*", route)
+                keep_on_loopback(context, outside)
                 page = context.new_page()
                 page.set_default_timeout(30_000)
                 page.goto(url)

@@ -12,12 +12,11 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from sim.app.chromium import CHROMIUM, CHROMIUM_ARGS
+from sim.app.chromium import CHROMIUM, CHROMIUM_ARGS, keep_on_loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_MS = 20_000
@@ -75,7 +74,7 @@ class Watch:
 
     def __init__(self):
         self.outside: list[str] = []
-        self.requests = 0
+        self.requests: list[str] = []
         self.errors: list[str] = []
 
 
@@ -83,17 +82,7 @@ class Watch:
 def page(browser, app_url):
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     watch = Watch()
-
-    def route(request_route):
-        url = request_route.request.url
-        watch.requests += 1
-        if urlparse(url).hostname == "127.0.0.1":
-            request_route.continue_()
-        else:
-            watch.outside.append(url)
-            request_route.abort()
-
-    context.route("**/*", route)
+    keep_on_loopback(context, watch.outside, watch.requests)
     tab = context.new_page()
     tab.on("console", lambda msg: watch.errors.append(msg.text) if msg.type == "error" else None)
     tab.on("pageerror", lambda exc: watch.errors.append(str(exc)))
@@ -102,7 +91,7 @@ def page(browser, app_url):
     expect(tab.locator(".idlib-map img, img.idlib-map").first).to_be_visible()
     yield tab
     context.close()
-    assert watch.requests > 0, "the route saw the page's requests"
+    assert watch.requests, "the route saw the page's requests"
     assert watch.outside == [], f"requests left 127.0.0.1: {watch.outside}"
     assert watch.errors == [], f"browser console errors: {watch.errors}"
 
@@ -190,15 +179,7 @@ def test_reset_after_a_lever_change_changes_the_run(page):
 def test_each_tab_has_its_own_run(page, browser, app_url):
     other_context = browser.new_context(viewport={"width": 1600, "height": 1000})
     outside = []
-
-    def route(request_route):
-        if urlparse(request_route.request.url).hostname == "127.0.0.1":
-            request_route.continue_()
-        else:
-            outside.append(request_route.request.url)
-            request_route.abort()
-
-    other_context.route("**/*", route)
+    keep_on_loopback(other_context, outside)
     try:
         other = other_context.new_page()
         other.set_default_timeout(TIMEOUT_MS)
