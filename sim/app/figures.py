@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -24,6 +23,7 @@ from PIL import Image
 
 from sim.app.measure import daily_series
 from sim.app.narrate import rung_label
+from sim.runs.plots import draw_control, map_extent
 from sim.world.geography import GOVERNMENT, HTS, NLF, TURKEY
 
 if TYPE_CHECKING:
@@ -76,28 +76,12 @@ class MapFigure:
         geo = model.geo
         self.model = model
         md = geo.map_data
-        half_lat = 0.5 * geo.cell_km / 111.32
-        half_lon = 0.5 * abs(geo.lon[1] - geo.lon[0]) if geo.lon.size > 1 else half_lat
-        extent = (
-            geo.lon[0] - half_lon,
-            geo.lon[-1] + half_lon,
-            geo.lat[-1] - half_lat,
-            geo.lat[0] + half_lat,
-        )
+        extent = map_extent(geo)
         # Fixed margins (no layout engine): nothing to solve before the first picture.
         self.figure = Figure(figsize=(8.4, 7.2), dpi=DPI)
         self._canvas = FigureCanvasAgg(self.figure)
         ax = self.ax = self.figure.add_axes((0.01, 0.01, 0.70, 0.98))
-        cmap = ListedColormap([CONTROL_COLOURS[k] for k in (GOVERNMENT, HTS, NLF, TURKEY)])
-        self._image = ax.imshow(
-            self._control_shown(),
-            extent=extent,
-            cmap=cmap,
-            vmin=-0.5,
-            vmax=3.5,
-            interpolation="nearest",
-            aspect=1 / np.cos(np.radians(geo.lat.mean())),
-        )
+        self._image = draw_control(ax, self._control_shown(), geo, CONTROL_COLOURS)
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
         ax.set_xticks([])

@@ -20,6 +20,7 @@ from sim.world.geography import GOVERNMENT, HTS, NLF, TURKEY, data_dir  # noqa: 
 
 if TYPE_CHECKING:
     from sim.model import EscalationModel
+    from sim.world.geography import Geography
 
 CONTROL_COLOURS = {
     GOVERNMENT: "#d98c8c",
@@ -138,30 +139,50 @@ def plot_ladders(model: EscalationModel, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_map(model: EscalationModel, path: Path) -> None:
-    """Control and where people are at the end, with outline, fronts, towns, camps, crossings."""
-    geo = model.geo
-    md = geo.map_data
+def map_extent(geo: Geography) -> tuple[float, float, float, float]:
+    """The grid's outer edges in degrees, as ``imshow``'s (left, right, bottom, top)."""
     half_lat = 0.5 * geo.cell_km / 111.32
     half_lon = 0.5 * abs(geo.lon[1] - geo.lon[0]) if geo.lon.size > 1 else half_lat
-    extent = [
+    return (
         geo.lon[0] - half_lon,
         geo.lon[-1] + half_lon,
         geo.lat[-1] - half_lat,
         geo.lat[0] + half_lat,
-    ]
-    fig, ax = plt.subplots(figsize=(9, 10))
-    cmap = ListedColormap([CONTROL_COLOURS[k] for k in (GOVERNMENT, HTS, NLF, TURKEY)])
-    shown = np.where(geo.turkey, TURKEY, model.control)
-    ax.imshow(
+    )
+
+
+def draw_control(
+    ax: matplotlib.axes.Axes, shown: np.ndarray, geo: Geography, colours: dict[int, str]
+) -> matplotlib.image.AxesImage:
+    """Draw a control map (codes per cell, ``geo.shape``) on ``ax`` in lat/lon, cells square.
+
+    Args:
+        ax: Axes to draw on.
+        shown: Control code per cell (government, HTS, NLF or Turkey).
+        geo: The grid, for the extent and the aspect.
+        colours: Colour of each control code.
+
+    Returns:
+        The image, whose data can be replaced as control changes.
+    """
+    cmap = ListedColormap([colours[k] for k in (GOVERNMENT, HTS, NLF, TURKEY)])
+    return ax.imshow(
         shown,
-        extent=extent,
+        extent=map_extent(geo),
         cmap=cmap,
         vmin=-0.5,
         vmax=3.5,
         interpolation="nearest",
         aspect=1 / np.cos(np.radians(geo.lat.mean())),
     )
+
+
+def plot_map(model: EscalationModel, path: Path) -> None:
+    """Control and where people are at the end, with outline, fronts, towns, camps, crossings."""
+    geo = model.geo
+    md = geo.map_data
+    fig, ax = plt.subplots(figsize=(9, 10))
+    draw_control(ax, np.where(geo.turkey, TURKEY, model.control), geo, CONTROL_COLOURS)
 
     people = model.residents.total() + model.displaced.sheltering
     rows, cols = np.nonzero(people)
@@ -244,6 +265,7 @@ def plot_map(model: EscalationModel, path: Path) -> None:
         Line2D([], [], marker="o", ls="", color="#222222", alpha=0.45, label="people (size)"),
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=7.5, framealpha=0.9)
+    extent = map_extent(geo)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_xlabel("longitude (°E)")
