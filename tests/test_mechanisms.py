@@ -42,6 +42,27 @@ def test_leave_probability_rises_with_risk_and_falls_with_tolerance():
     assert p.max() <= 0.2 and p[:, 0].max() == 0
 
 
+def test_a_steeper_leave_curve_keeps_people_below_tolerance_and_sends_those_above():
+    tol = 2.0
+    below, at, above = np.array([1.0]), np.array([2.0]), np.array([4.0])
+    for steep, gentle in [(5.0, 2.0), (8.0, 3.0), (2.0, 1.0)]:
+        assert displacement.leave_probability(below, tol, 0.3, steep) < (
+            displacement.leave_probability(below, tol, 0.3, gentle)
+        )
+        assert displacement.leave_probability(above, tol, 0.3, steep) > (
+            displacement.leave_probability(above, tol, 0.3, gentle)
+        )
+        # Half the maximum at the tolerance itself, whatever the steepness.
+        assert displacement.leave_probability(at, tol, 0.3, steep)[0] == pytest.approx(0.15)
+    # The general power agrees with the squared default.
+    risk = np.linspace(0, 5, 11)
+    tols = displacement.tolerance_levels(1.0, 0.7, 4)
+    assert np.allclose(
+        displacement.leave_probability(risk, tols, 0.2, 2.0),
+        displacement.leave_probability(risk, tols, 0.2, 2.0 + 1e-12),
+    )
+
+
 def test_choice_probabilities_rows_sum_to_one_and_respect_unavailable():
     u = np.array([[0.0, 1.0, -np.inf], [-np.inf, -np.inf, -np.inf], [5.0, 5.0, 5.0]])
     p = displacement.choice_probabilities(u)

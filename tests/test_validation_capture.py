@@ -158,3 +158,23 @@ def test_recorded_strikes_fly_as_recorded_times_the_scale_even_in_a_ceasefire():
     assert _sorties(**recorded, **{"bombardment.sorties_per_recorded_strike": 2.5}) == [92] * 8
     assert _sorties(**recorded, **{"ceasefire.active": True}) == [37] * 8
     assert _sorties(**{"ceasefire.active": True}) == [0] * 8
+
+
+@pytest.mark.parametrize("cell_km", [1.0, 2.0])
+def test_fear_of_a_capture_falls_off_with_km_from_the_captured_ground(cell_km):
+    event = [{"day": 2, "capture": CAPTURE, "note": "the town falls"}]
+    model = EscalationModel(scenario(**{**QUIET, "grid.cell_km": cell_km, "events": event}))
+    territory = model.territory
+    scale_km = model.config.civilians.control_change_scale_km
+    assert not territory.recent_change_nearness(0, 7, scale_km).any()  # nothing taken yet
+    for _ in range(2):
+        model.step()
+    near = territory.recent_change_nearness(model.day, 7, scale_km)
+    taken = territory.captured_day == 2
+    assert taken.any() and (near[taken] == 1.0).all()
+    # Outside the captured ground the fear is exp(-km / scale), in km whatever the cell.
+    km = ndimage.distance_transform_edt(~taken) * cell_km
+    assert np.allclose(near, np.exp(-km / scale_km))
+    assert near[km > 3 * scale_km].max() < np.exp(-3)
+    # It is forgotten after the memory days.
+    assert not territory.recent_change_nearness(model.day + 8, 7, scale_km).any()

@@ -301,7 +301,9 @@ class Residents(mesa.Agent):
         pairs = (self._class_start + cells).ravel()
         home = self.at_home.take(pairs).reshape(len(self.tolerance), cells.size)
         risk = m.risk.ravel()[cells]
-        p = disp.leave_probability(risk, self.tolerance, cfg.max_leave_probability_per_day)
+        p = disp.leave_probability(
+            risk, self.tolerance, cfg.max_leave_probability_per_day, cfg.leave_steepness
+        )
         leavers = m.rng.binomial(home, p)
         self.at_home.put(pairs, home - leavers)
         left = np.zeros(can_go.size, dtype=np.int64)
@@ -326,7 +328,9 @@ class DisplacedPeople(mesa.Agent):
         tolerance = cfg.tolerance_median * cfg.secondary_tolerance_factor
         cells = (can_go & (self.sheltering > 0)).ravel().nonzero()[0]  # nobody else can move
         risk = m.risk.ravel()[cells]
-        p = disp.leave_probability(risk, tolerance, cfg.max_leave_probability_per_day)
+        p = disp.leave_probability(
+            risk, tolerance, cfg.max_leave_probability_per_day, cfg.leave_steepness
+        )
         movers = np.zeros(self.sheltering.size, dtype=np.int64)
         movers[cells] = m.rng.binomial(self.sheltering.ravel()[cells], p)
         self.moved_on_today = movers.reshape(self.sheltering.shape)
@@ -422,7 +426,9 @@ class Civilians:
         recent = 0.0  # no cell changed hands recently
         memory_days = cfg.control_change_memory_days
         if m.day - territory.last_change_day <= memory_days:
-            recent = (m.day - territory.captured_day <= memory_days).astype(float)
+            recent = territory.recent_change_nearness(
+                m.day, memory_days, cfg.control_change_scale_km
+            )
         at_home = self.residents.total()
         present = at_home + self.displaced.sheltering
         left_yesterday = self.residents.left_today + self.displaced.moved_on_today

@@ -34,8 +34,8 @@ def perceived_risk(
         memory: Yesterday's perceived risk, ``(rows, cols)``.
         hazard: Bombardment hazard.
         front_proximity: 0..1, ``exp(-distance to an active front / scale)``.
-        control_changed: 0/1, the cell changed hands in the last few days (a scalar 0
-            when no cell did).
+        control_changed: 0..1, nearness to ground that changed hands in the last few
+            days (1 on it; a scalar 0 when no cell did).
         neighbours_leaving: Share of people nearby who left yesterday, 0..1.
         weights: Weights of (hazard, front, control change, neighbours leaving).
         memory_decay_per_day: Share of yesterday's risk still felt today.
@@ -51,20 +51,32 @@ def perceived_risk(
 
 
 def leave_probability(
-    risk: np.ndarray, tolerance: np.ndarray | float, max_probability: float
+    risk: np.ndarray,
+    tolerance: np.ndarray | float,
+    max_probability: float,
+    steepness: float = 2.0,
 ) -> np.ndarray:
     """Daily chance of leaving for each tolerance class: a Hill curve in ``risk / tolerance``.
+
+    ``max_probability * x / (1 + x)`` with ``x = (risk / tolerance) ** steepness``: half
+    the maximum at ``risk == tolerance``; the larger ``steepness``, the fewer leave below
+    their tolerance and the faster they go above it.
 
     Returns:
         Shape ``(n_classes, *risk.shape)``, or ``risk.shape`` for a single tolerance
         given as a number; increasing in risk, decreasing in tolerance.
     """
-    r2 = np.square(risk)
+    if steepness == 2.0:  # the common case, squared without a power
+        r_n = np.square(risk)
+        t_n = np.square(tolerance)
+    else:
+        r_n = np.power(risk, steepness)
+        t_n = np.power(tolerance, steepness)
     if np.ndim(tolerance) == 0:
-        return max_probability * r2 / (r2 + np.square(tolerance))
-    r2 = r2[None, ...]
-    t2 = np.square(tolerance).reshape((-1,) + (1,) * risk.ndim)
-    return max_probability * r2 / (r2 + t2)
+        return max_probability * r_n / (r_n + t_n)
+    r_n = r_n[None, ...]
+    t_n = np.asarray(t_n).reshape((-1,) + (1,) * risk.ndim)
+    return max_probability * r_n / (r_n + t_n)
 
 
 def neighbours_leaving_share(left: np.ndarray, present: np.ndarray) -> np.ndarray:

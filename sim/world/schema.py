@@ -835,6 +835,14 @@ class CiviliansConfig(_Section):
     max_leave_probability_per_day: float = Field(
         0.05, ge=0, le=1, description="Daily chance of leaving at very high risk."
     )
+    leave_steepness: float = Field(
+        2.0,
+        ge=1,
+        le=12,
+        description="Hill exponent of the daily chance of leaving in risk / tolerance: "
+        "how sharply leaving switches on as risk passes a person's tolerance (2: many "
+        "leave slowly well below it; 6: few do, and those above it go within days).",
+    )
     memory_decay_per_day: float = Field(0.7, ge=0, le=1, description="Share of risk remembered.")
     hazard_weight: float = Field(
         4.0,
@@ -844,7 +852,18 @@ class CiviliansConfig(_Section):
     )
     front_weight: float = Field(0.5, ge=0, description="Risk next to an active front.")
     front_scale_km: float = Field(5.0, gt=0, description="Decay length of front risk.")
-    control_change_weight: float = Field(2.0, ge=0, description="Risk when control changes.")
+    control_change_weight: float = Field(
+        2.0, ge=0, description="Risk where ground changed hands in the last few days."
+    )
+    control_change_scale_km: float = Field(
+        4.0,
+        gt=0,
+        le=100,
+        description="Decay length of the fear of ground changing hands, km: people flee "
+        "the towns next to a captured place, not only the place itself (OCHA SitReps of "
+        "Dec 2019 - Feb 2020: communities emptied as the front approached, before they "
+        "were taken; estimate).",
+    )
     control_change_memory_days: int = Field(
         7, ge=0, le=365, description="Days a change of control nearby frightens residents."
     )

@@ -240,6 +240,18 @@ class Territory:
         """Straight-line distance to opposition (HTS or NLF) ground, km: float ``(rows, cols)``."""
         return ndimage.distance_transform_edt(~self.opposition_mask) * self.geo.cell_km
 
+    def recent_change_nearness(self, day: int, memory_days: int, scale_km: float) -> np.ndarray:
+        """``exp(-distance to ground that changed hands in the last memory_days / scale_km)``.
+
+        1 on the cells that changed hands, falling off with the distance from them; 0
+        everywhere when no cell changed hands that recently. Float ``(rows, cols)``.
+        """
+        recent = day - self.captured_day <= memory_days
+        if not recent.any():
+            return np.zeros(self.control.shape)
+        distance_km = ndimage.distance_transform_edt(~recent) * self.geo.cell_km
+        return np.exp(-distance_km / scale_km)
+
     def front_nearness(self, scale_km: float) -> np.ndarray:
         """``exp(-distance to government ground / scale_km)``: float ``(rows, cols)``."""
         if scale_km not in self._nearness:
