@@ -191,3 +191,19 @@ def test_nothing_after_the_fit_window_enters_the_fit(tmp_path: Path) -> None:
     assert main([*again, "--params", str(other)]) == 2
     # The absurd points would dominate any ARD they entered (1e9 against ~1e5 moves).
     assert max(float(r.split(",")[-2]) for r in outputs["plain"].splitlines()[1:]) < 10
+
+
+def test_near_best_points_are_those_within_the_margin_of_the_best(tmp_path: Path) -> None:
+    from experiments.near_best import near_best_points
+
+    points = tmp_path / "points.csv"
+    points.write_text(
+        "stage,point,a.x,b.y,runs,ard_mean,ard_sd\n"
+        "screen,0,1.0,2.0,4,0.30,0.01\n"
+        "screen,1,1.5,2.5,4,0.21,0.01\n"
+        "refine1,0,1.1,2.1,4,0.20,0.01\n"
+        "refine1,1,1.2,2.2,4,0.2201,0.01\n"
+    )
+    chosen = near_best_points(points, 0.02)
+    assert [ard for ard, _ in chosen] == [0.20, 0.21]  # best first; 0.2201 is just out
+    assert chosen[0][1] == {"a.x": "1.1", "b.y": "2.1"}  # only the keys, as written

@@ -395,3 +395,17 @@ def test_draw_among_takes_each_cell_with_its_probability():
     sd = np.sqrt(4000 * p * (1 - p))
     assert np.all(np.abs(counts[2:] - 4000 * p[2:]) < 5 * sd[2:])
     assert combat.draw_among(rng, np.zeros(0)).size == 0
+
+
+def test_focus_weights_put_the_share_inside_and_keep_the_rest_as_before():
+    weights = np.array([1.0, 3.0, 2.0, 4.0])
+    inside = np.array([False, True, True, False])
+    w = bombardment.focus_weights(weights, inside, 0.6)
+    assert w.sum() == pytest.approx(1.0)
+    base_inside = 5.0 / 10.0  # the share inside before the focus
+    assert w[inside].sum() == pytest.approx(0.6 + 0.4 * base_inside)
+    assert w[1] / w[2] == pytest.approx(3.0 / 2.0)  # spread inside as before
+    assert w[3] / w[0] == pytest.approx(4.0)  # and outside
+    assert np.allclose(bombardment.focus_weights(weights, inside, 0.0), weights / 10.0)
+    nothing_inside = np.zeros(4, dtype=bool)
+    assert np.allclose(bombardment.focus_weights(weights, nothing_inside, 0.9), weights / 10.0)

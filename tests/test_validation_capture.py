@@ -178,3 +178,38 @@ def test_fear_of_a_capture_falls_off_with_km_from_the_captured_ground(cell_km):
     assert near[km > 3 * scale_km].max() < np.exp(-3)
     # It is forgotten after the memory days.
     assert not territory.recent_change_nearness(model.day + 8, 7, scale_km).any()
+
+
+def _share_inside(model: EscalationModel, lat: float, lon: float, radius_km: float) -> float:
+    """Share of today's strikes (no spread) that fell within radius_km of a point."""
+    inside = model.geo.distance_km(lat, lon) <= radius_km
+    impact = model.air_campaign.impact
+    return float(impact[inside].sum() / impact.sum())
+
+
+def test_focused_strikes_fall_in_the_named_area_and_move_with_it():
+    maarat, saraqib = (35.65, 36.67), (35.86, 36.80)
+    base = {
+        "bombardment.recorded_strikes_per_day": 400.0,
+        "bombardment.spread_km": 0.0,
+        "bombardment.focus_lat": maarat[0],
+        "bombardment.focus_lon": maarat[1],
+        "bombardment.focus_radius_km": 8.0,
+        "days": 4,
+    }
+    move = {
+        "day": 3,
+        "set": {"bombardment.focus_lat": saraqib[0], "bombardment.focus_lon": saraqib[1]},
+    }
+    unfocused = EscalationModel(scenario(**base))
+    focused = EscalationModel(scenario(**base, **{"bombardment.focus_share": 0.8}, events=[move]))
+    for _ in range(2):
+        unfocused.step()
+        focused.step()
+    spread_out = _share_inside(unfocused, *maarat, 8.0)
+    assert spread_out < 0.3  # the test needs most strikes to fall elsewhere without focus
+    # 80 % are sent into the area, and some of the other 20 % fall there too.
+    assert _share_inside(focused, *maarat, 8.0) >= 0.75
+    focused.step()  # day 3: the focus moves to Saraqib
+    assert _share_inside(focused, *saraqib, 8.0) >= 0.75
+    assert _share_inside(focused, *maarat, 8.0) < 0.3

@@ -53,6 +53,7 @@ class AirCampaign(mesa.Agent):
         self._near_posts = np.flatnonzero(self.post_distance_km <= radius_km)
         self._targets: tuple[tuple, bomb.GroundTargets | None] = ((), None)
         self._spread_matrices: tuple[float, tuple | None] = (0.0, None)  # (spread, matrices)
+        self._focus: tuple[tuple, np.ndarray] = ((), np.zeros(0, dtype=bool))  # (area, mask)
 
     def strike(self, pacing: float, ceasefire: bool) -> int:
         """Fly today's sorties; return the civilians they killed.
@@ -81,6 +82,8 @@ class AirCampaign(mesa.Agent):
         people = residents.total() + displaced.sheltering
         ground = self._ground_targets()
         weights = bomb.target_weights(ground, people, cfg.target_weights.towns)
+        if cfg.focus_share > 0:
+            weights = bomb.focus_weights(weights, self._in_focus(ground.cells), cfg.focus_share)
         placed = np.zeros(m.geo.shape, dtype=np.int64)
         placed.ravel()[ground.cells] = bomb.place_sorties(m.rng, sorties, weights)
         self.sorties_today = int(placed.sum())
@@ -105,6 +108,14 @@ class AirCampaign(mesa.Agent):
             shelter[cells] -= share[-1]
         self._hit_turkish_posts(placed)
         return int(dead.sum()) if cells.size else 0
+
+    def _in_focus(self, cells: np.ndarray) -> np.ndarray:
+        """Which of ``cells`` (flat) lie in the focus area of the strikes: bool ``(n,)``."""
+        cfg = self.model.config.bombardment
+        area = (cfg.focus_lat, cfg.focus_lon, cfg.focus_radius_km)
+        if self._focus[0] != area:
+            self._focus = (area, self.model.geo.distance_km(area[0], area[1]) <= area[2])
+        return self._focus[1].ravel()[cells]
 
     def _hit_turkish_posts(self, placed: np.ndarray) -> None:
         """Draw Turkish soldiers killed by today's strikes near their posts; log them."""

@@ -83,6 +83,29 @@ def target_weights(ground: GroundTargets, people_present: np.ndarray, w_towns: f
     return p
 
 
+def focus_weights(weights: np.ndarray, in_focus: np.ndarray, share: float) -> np.ndarray:
+    """Put ``share`` of the effort on the focus area, the rest as ``weights`` say.
+
+    Args:
+        weights: Relative chance of each target cell, ``(n,)`` (from :func:`target_weights`).
+        in_focus: bool ``(n,)``, the cells in the area a record says the strikes fell on.
+        share: Share of the day's sorties kept inside the area, 0..1.
+
+    Returns:
+        ``(n,)`` weights summing to 1: ``share`` of the total inside the area (spread as
+        ``weights`` spread it there) and ``1 - share`` over all cells as before; ``weights``
+        normalised when nothing in the area can be struck.
+    """
+    total = weights.sum()
+    if total <= 0:
+        return weights
+    inside = np.where(in_focus, weights, 0.0)
+    inside_total = inside.sum()
+    if share <= 0 or inside_total <= 0:
+        return weights / total
+    return (1.0 - share) * weights / total + share * inside / inside_total
+
+
 # Reference implementation, used by the tests only (the model uses ground_targets and
 # target_weights, which give the same shares).
 def target_probabilities(

@@ -623,6 +623,38 @@ class BombardmentConfig(_Section):
         "rungs decide.",
         json_schema_extra=SETTING,
     )
+    focus_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of the day's sorties that fall inside the focus area "
+        "(`focus_lat`, `focus_lon`, `focus_radius_km`), spread there as the target weights "
+        "spread them; the rest fall as usual. For a conflict-driven history run, where a "
+        "record names the localities struck (timeline rows of kind bombardment); 0: no "
+        "focus.",
+        json_schema_extra=SETTING,
+    )
+    focus_lat: float = Field(
+        35.65,
+        ge=34.5,
+        le=37.0,
+        description="Latitude of the centre of the strikes' focus area, degrees north.",
+        json_schema_extra=SETTING,
+    )
+    focus_lon: float = Field(
+        36.65,
+        ge=35.5,
+        le=38.0,
+        description="Longitude of the centre of the strikes' focus area, degrees east.",
+        json_schema_extra=SETTING,
+    )
+    focus_radius_km: float = Field(
+        15.0,
+        gt=0,
+        le=200,
+        description="Radius of the strikes' focus area, km.",
+        json_schema_extra=SETTING,
+    )
     sorties_per_recorded_strike: float = Field(
         1.0,
         ge=0,
