@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
-from scipy import ndimage
 
 from sim.mechanisms import displacement as disp
-from sim.mechanisms.routing import RouteGraph, cell_costs
+from sim.mechanisms.routing import RouteGraph, cell_costs, gate_approaches, nearest_cells
 from sim.world.codes import GOVERNMENT, TURKEY
 from sim.world.layers import attach_layer
 
@@ -34,7 +33,14 @@ class DestinationTable:
     """Where displaced people can go: camps, towns, checkpoints and the crossing.
 
     Route lengths are cost-distances over the grid (danger costs more), recomputed only
-    when control changes.
+    when control changes. A route to a checkpoint ends at its approach: the
+    opposition-held cell nearest to it that lies behind the line, in a routing cell
+    with no front and no government-held ground. The last stretch, across the line to
+    the gate, is the same for everyone who chooses it and is left to
+    ``checkpoint_pull``. Counted in the route, it made exits depend on the cell size:
+    where the line falls between it and the checkpoint is known only to half a cell,
+    and routing cells straddling the line mix front cells (1 + 4 km / cell side per km)
+    and government-held cells (8 per km) in proportions that follow their size.
     """
 
     def __init__(self, model: EscalationModel):
@@ -116,10 +122,19 @@ class DestinationTable:
         )
         # Camps and towns that fell take nobody, so their routes are not needed until
         # they change hands again (which triggers another refresh).
-        held = m.territory.opposition_mask.ravel()[self.flat_cell]
+        opposition = m.territory.opposition_mask
+        held = opposition.ravel()[self.flat_cell]
         needed = np.flatnonzero(held | (self.kind == CHECKPOINT) | (self.kind == CROSSING))
+        # Routes to a checkpoint end at its approach, behind the line (class docstring).
+        ends = [self.cells[j] for j in needed]
+        gates = np.flatnonzero(self.kind[needed] == CHECKPOINT)
+        approaches = gate_approaches(
+            self.graph, opposition, m.territory.front_mask, [ends[k] for k in gates]
+        )
+        for k, cell in zip(gates, approaches, strict=True):
+            ends[k] = cell
         # Route km from each routing cell to each needed place, (n_routing_cells, n_needed).
-        km = self.graph.routing_distances(cost, [self.cells[j] for j in needed]).T
+        km = self.graph.routing_distances(cost, ends).T
         shape = (km.shape[0], len(self.cells))
         # The route part of the choice utility, exp(-cost x km), scaled per row so that
         # the nearest place weighs 1 (shares are unchanged; no underflow). Zero where a
@@ -137,12 +152,8 @@ class DestinationTable:
         self.travel_days[:, needed] = np.clip(days, 1, MAX_TRAVEL_DAYS - 1)
         # People who cannot reach a place (it fell, or gave up) shelter at the nearest
         # opposition-held cell to it.
-        if m.territory.opposition_mask.any():
-            nearest_r, nearest_c = ndimage.distance_transform_edt(
-                ~m.territory.opposition_mask, return_distances=False, return_indices=True
-            )
-            rows, cols = zip(*self.cells, strict=True)
-            self.fallback_cell = nearest_r[rows, cols] * geo.shape[1] + nearest_c[rows, cols]
+        if opposition.any():
+            self.fallback_cell = nearest_cells(opposition, self.cells)
 
     def available(self) -> np.ndarray:
         """Which places take people today: bool ``(n_destinations,)``."""

@@ -8,6 +8,7 @@ and the cost of a refresh no longer grows with the model's resolution.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -99,6 +100,19 @@ class RouteGraph:
         row = {cell: i for i, cell in enumerate(unique)}
         return dijkstra(self._graph, directed=True, indices=unique)[[row[s] for s in src]]
 
+    def within_whole_routing_cells(self, mask: np.ndarray) -> np.ndarray:
+        """Cells of ``mask`` whose routing cell has all its passable cells in ``mask``.
+
+        Args:
+            mask: bool ``(rows, cols)`` on the model grid.
+
+        Returns:
+            bool ``(rows, cols)``.
+        """
+        outside = (self.passable_fine & ~mask).ravel()
+        mixed = np.bincount(self.routing_index, weights=outside) > 0
+        return mask & ~mixed[self.routing_index].reshape(mask.shape)
+
     def distances(self, cell_cost: np.ndarray, sources: list[tuple[int, int]]) -> np.ndarray:
         """Route lengths as :meth:`routing_distances`, on the model grid.
 
@@ -135,6 +149,55 @@ def cell_costs(
     cost[government] = government_area_cost
     cost[front] = 1.0 + front_crossing_km / cell_km
     return cost
+
+
+def nearest_cells(mask: np.ndarray, cells: list[tuple[int, int]]) -> np.ndarray:
+    """The cell of ``mask`` nearest each given cell (the cell itself if in ``mask``).
+
+    Args:
+        mask: bool ``(rows, cols)``, with at least one cell set.
+        cells: ``(row, col)`` of each cell to start from (at least one).
+
+    Returns:
+        Flat indices into ``mask``, ``(len(cells),)`` int.
+    """
+    nearest_r, nearest_c = ndimage.distance_transform_edt(
+        ~mask, return_distances=False, return_indices=True
+    )
+    rows, cols = (np.asarray(a, dtype=np.int64) for a in zip(*cells, strict=True))
+    return nearest_r[rows, cols] * mask.shape[1] + nearest_c[rows, cols]
+
+
+def gate_approaches(
+    graph: RouteGraph,
+    opposition: np.ndarray,
+    front: np.ndarray,
+    gates: list[tuple[int, int]],
+) -> list[tuple[int, int]]:
+    """Where routes to gates in the line of contact (checkpoints) end.
+
+    For each gate, the opposition-held cell nearest to it behind the line: not a front
+    cell, in a routing cell with no front and no other side's cell. Routes that ran on
+    to the gate itself would count how much of the line zone and the other side's
+    ground lie on the way, which the grid knows only to half a cell (the line) or mixes
+    in routing cells in proportions that follow their size (a front cell costs
+    1 + crossing / cell side per km, the other side's cells ``government_area_cost``).
+
+    Args:
+        graph: The routing graph (its routing cells).
+        opposition: bool ``(rows, cols)``, the side people leave from.
+        front: bool ``(rows, cols)``, front cells.
+        gates: ``(row, col)`` of each gate.
+
+    Returns:
+        ``(row, col)`` of each gate's approach; the gates themselves if no cell lies
+        behind the line.
+    """
+    behind = graph.within_whole_routing_cells(opposition & ~front)
+    if not gates or not behind.any():
+        return list(gates)
+    flat = nearest_cells(behind, gates)
+    return [divmod(int(cell), opposition.shape[1]) for cell in flat]
 
 
 # Reference implementation, used by the tests only (the model uses RouteGraph).

@@ -927,9 +927,13 @@ class CiviliansConfig(_Section):
     )
     turkey_pull: float = Field(2.0, description="Attraction of crossing when allowed.")
     checkpoint_pull: float = Field(
-        -5.0,
+        -7.5,
         description="Attraction of exiting to government areas (low: ~3,000 of ~270,000 "
-        "displaced in May 2019 went that way, displacement_2019.json).",
+        "displaced in May 2019 went that way, displacement_2019.json). It also stands "
+        "for the last stretch to the gate, across the line, which routes leave out "
+        "(they end behind the line, so that exits do not depend on the cell size): -7.5 "
+        "keeps the default run's exits where -5 put them when routes ran on through "
+        "government-held ground (estimate).",
     )
     danger_weight: float = Field(
         2.0, ge=0, description="Disutility per unit of perceived risk at the destination."
