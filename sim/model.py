@@ -220,7 +220,8 @@ class EscalationModel(mesa.Model):
         self.russia.wear_patience(hts_holds_ground, self.ceasefire_active)
         self.states.do("decide", self.signals())
         killed = self.air_campaign.turkish_soldiers_killed
-        if self.ceasefire.reached(self.day, killed, self.government_forces.losses_fighters):
+        pause = self.ceasefire.reached(self.day, killed, self.government_forces.losses_fighters)
+        if pause == "ceasefire":
             self.russia.agree_to_ceasefire()
 
     def _fight(self, intensity: float) -> None:

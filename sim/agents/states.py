@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 
-from sim.mechanisms.ladder import decide_rung, dominant, pressure_by_rung, weighted_components
+from sim.mechanisms.ladder import (
+    decide_rung,
+    dominant,
+    gate_by_other_side,
+    pressure_by_rung,
+    weighted_components,
+)
 from sim.world.codes import NEVER_DAY
 from sim.world.schema import GovernmentConfig, RungEffects, RussiaConfig, TurkeyConfig
 
@@ -97,6 +103,10 @@ class StateActor(mesa.Agent, ABC):
         """Today's pressure as each rung counts it, shape ``(n_rungs,)``."""
         return [self.pressure] * self.n_rungs
 
+    def other_side_share(self, signals: Signals) -> float:
+        """The other side's position on its ladder, 0..1, that gated rungs wait for."""
+        return signals.turkey_rung_share
+
     @abstractmethod
     def explain(self, signals: Signals, rung: int) -> str:
         """A sentence naming what drives the pressure ``rung`` counts (written for a move)."""
@@ -108,7 +118,11 @@ class StateActor(mesa.Agent, ABC):
         if self.config.forced_rung is not None:
             return
         day = self.model.day
-        per_rung = self.pressure_per_rung(signals)
+        per_rung = gate_by_other_side(
+            self.pressure_per_rung(signals),
+            self.other_side_share(signals),
+            [ladder[i].other_side_share_at_least for i in range(self.n_rungs)],
+        )
         new = decide_rung(
             self.rung,
             [ladder[i].enter_at for i in range(self.n_rungs)],
@@ -127,6 +141,12 @@ class StateActor(mesa.Agent, ABC):
         else:
             floor = ladder[self.rung].enter_at * (1 - self.config.hysteresis)
             rule = f"pressure {per_rung[self.rung]:.2f} fell below {floor:.2f}"
+            gate = ladder[self.rung].other_side_share_at_least
+            if gate is not None and self.other_side_share(signals) < gate - 1e-9:
+                rule = (
+                    f"the other side stands {self.other_side_share(signals):.0%} up its "
+                    f"ladder, under the {gate:.0%} this rung answers"
+                )
             kind = "rung_down"
             why = self.explain(signals, self.rung)
         self.rung = new
@@ -174,6 +194,9 @@ class Turkey(StateActor):
             [cfg.ladder[i].carried_by for i in range(self.n_rungs)],
             cfg.other_side_weight * signals.russia_rung_share,
         )
+
+    def other_side_share(self, signals: Signals) -> float:  # noqa: D102
+        return signals.russia_rung_share
 
     def explain(self, signals: Signals, rung: int) -> str:  # noqa: D102
         cfg = self.config

@@ -26,6 +26,7 @@ HEADLINE_KINDS = frozenset(
         "rung_down",
         "rung_forced",
         "ceasefire",
+        "truce",
         "alliance_formed",
         "alliance_split",
         "checkpoint_open",
@@ -142,6 +143,8 @@ class Narrator:
             return self._rung(model, series, actor, kind)
         if kind == "ceasefire":
             return self._ceasefire(model)
+        if kind == "truce":
+            return self._truce(model)
         if kind in ("alliance_formed", "alliance_split"):
             return self._alliance(model, kind)
         if kind in ("checkpoint_open", "checkpoint_closed"):
@@ -205,6 +208,17 @@ class Narrator:
             f"{cf.government_losses_fighters:,.0f}). Russia's patience with Turkey starts "
             "afresh at 1: the deal gives Turkey new time to keep its promises, and the "
             "patience wears down again once the ceasefire ends"
+        )
+
+    def _truce(self, model: EscalationModel) -> str:
+        cf = model.config.ceasefire
+        return (
+            f"Damascus pauses: a truce for {cf.truce_days} days, no strikes and no offensive "
+            f"while it holds. The campaign has cost {model.government_forces.losses_fighters:,.0f}"
+            f" government fighters (limit {cf.government_losses_fighters:,.0f}), but Turkey has "
+            f"lost only {model.turkish_soldiers_killed} soldiers (a deal needs "
+            f"{cf.turkey_casualties_soldiers:.0f}), so Russia's patience with Turkey stays at "
+            f"{model.russia.patience:.2f} and the offensive resumes when the truce ends"
         )
 
     def _alliance(self, model: EscalationModel, kind: str) -> str:

@@ -239,11 +239,21 @@ class Rung(_Section):
         "`casualties`); unset, all of them. Russia's rung share adds to every rung's "
         "pressure.",
     )
+    other_side_share_at_least: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="A rung that answers the other side's move: the state counts no "
+        "pressure toward it (and steps down off it) until the other side stands at least "
+        "this high on its ladder, as a share of the way up (0 bottom, 1 top). Russia's and "
+        "the government's rungs read Turkey's ladder, Turkey's rungs read Russia's; unset, "
+        "no gate.",
+    )
     effects: RungEffects = Field(default_factory=RungEffects)
 
 
 def _rungs(*rows: tuple) -> list[Rung]:
-    """Rungs from ``(name, description, enter_at, effects[, carried_by])`` rows."""
+    """Rungs from ``(name, description, enter_at, effects[, carried_by[, gate]])`` rows."""
     return [
         Rung(
             name=row[0],
@@ -251,6 +261,7 @@ def _rungs(*rows: tuple) -> list[Rung]:
             enter_at=row[2],
             effects=RungEffects(**row[3]),
             carried_by=row[4] if len(row) > 4 else None,
+            other_side_share_at_least=row[5] if len(row) > 5 else None,
         )
         for row in rows
     ]
@@ -312,7 +323,7 @@ def default_turkey_ladder() -> list[Rung]:
                 "turkish_fire_support": 0.5,
                 "troop_exposure": 6.0,
             },
-            ["casualties"],
+            ["ground", "casualties"],
         ),
         (
             "spring_shield",
@@ -356,6 +367,8 @@ def default_russia_ladder() -> list[Rung]:
             "Strikes close to Turkish posts and convoys",
             1.0,
             {"sortie_multiplier": 5.0, "strikes_near_turkish_positions": True},
+            None,
+            0.8,
         ),
     )
 
@@ -574,6 +587,18 @@ class CeasefireConfig(_Section):
         3_000, gt=0, description="Government losses (cumulative) that make Moscow accept."
     )
     duration_days: int = Field(365, ge=0, description="How long a reached ceasefire holds.")
+    truce_days: int = Field(
+        110,
+        ge=0,
+        le=3650,
+        description="How long a truce holds, days: reached once a run, when the government's "
+        "cumulative losses pass `government_losses_fighters` while Turkey's dead are still "
+        "under `turkey_casualties_soldiers`; it leaves Russia's patience as it was, so the "
+        "offensive resumes when it ends (sourced: the unilateral government truce of 31 Aug "
+        "2019, after the spring campaign took Khan Shaykhun, held on the ground until the "
+        "winter offensive of 19 Dec 2019, 110 days; timeline_2019_2020.csv truce and "
+        "offensive rows). 0: no truce.",
+    )
     active: bool = Field(
         False, description="Force a ceasefire (for scripted events).", json_schema_extra=SETTING
     )
