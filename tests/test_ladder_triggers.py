@@ -1,7 +1,7 @@
-"""What carries Turkey up its ladder.
+"""What carries Turkey up its ladder, and what carries Russia onto strikes near its posts.
 
 Displacement the lower rungs, lost ground or its dead mass reinforcement, its dead alone
-Spring Shield.
+Spring Shield; Russia strikes near Turkish posts only once Turkey has sent its army.
 """
 
 from __future__ import annotations
@@ -38,23 +38,26 @@ BORDER_ONLY = {
 @given(
     border=st.floats(0.0, 1e9, allow_nan=False),
     ground=st.floats(0.0, 1e9, allow_nan=False),
+    towns=st.floats(0.0, 1e9, allow_nan=False),
     rung=st.integers(0, TOP),
 )
-def test_no_displacement_carries_turkey_onto_its_top_rungs(border, ground, rung):
-    parts = {"border": border, "ground": ground, "casualties": 0.0}
+def test_no_displacement_or_pace_of_loss_carries_turkey_onto_its_top_rungs(
+    border, ground, towns, rung
+):
+    parts = {"border": border, "ground": ground, "towns": towns, "casualties": 0.0}
     pressure = ladder.pressure_by_rung(parts, CARRIED_BY, added=0.0)
     assert pressure[TOP] == 0.0  # Spring Shield: only the dead
-    assert pressure[MASS] == ground  # mass reinforcement: the pace of lost ground, or the dead
-    no_ground = ladder.pressure_by_rung({**parts, "ground": 0.0}, CARRIED_BY, added=0.0)
-    new = ladder.decide_rung(rung, ENTER_AT, no_ground, 100, 10, 0.25)
-    assert new < MASS or new <= rung  # displacement alone never climbs onto them
+    assert pressure[MASS] == towns  # mass reinforcement: the towns lost, or the dead
+    no_towns = ladder.pressure_by_rung({**parts, "towns": 0.0}, CARRIED_BY, added=0.0)
+    new = ladder.decide_rung(rung, ENTER_AT, no_towns, 100, 10, 0.25)
+    assert new < MASS or new <= rung  # displacement or lost ground alone never climbs onto them
 
 
 def test_the_top_rungs_count_the_dead_and_the_lower_ones_everything():
-    parts = {"border": 5.0, "ground": 0.2, "casualties": 1.5}
+    parts = {"border": 5.0, "ground": 0.2, "towns": 0.4, "casualties": 1.5}
     pressure = ladder.pressure_by_rung(parts, CARRIED_BY, added=0.3)
     assert pressure[TOP] == pytest.approx(1.8)  # casualties + Russia's share
-    assert pressure[MASS] == pytest.approx(1.8)  # the larger of lost ground and the dead
+    assert pressure[MASS] == pytest.approx(1.8)  # the larger of the towns lost and the dead
     assert pressure[1] == pytest.approx(5.3)  # the largest signal
     assert ladder.decide_rung(TOP - 1, ENTER_AT, pressure, 100, 10, 0.25) == TOP
     # Without its dead, Turkey steps down off the top rung however large the border count.

@@ -40,6 +40,10 @@ class Ceasefire:
         """True while a reached or scripted truce or ceasefire holds on ``day``."""
         return self.model.config.ceasefire.active or day < self.until
 
+    def deal_holds(self, day: int) -> bool:
+        """True while a reached ceasefire (a deal with Ankara, not a truce) holds on ``day``."""
+        return self.ceasefire_day is not None and day < self.until
+
     def reached(
         self, day: int, turkish_dead: int, government_losses_fighters: float
     ) -> Pause | None:

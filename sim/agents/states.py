@@ -30,6 +30,7 @@ class Signals(NamedTuple):
 
     border_displaced_people: int
     opposition_ground_lost_km2: float  # over Turkey's window
+    opposition_towns_lost_people: int  # census population of the towns lost since day 0
     turkish_casualties_window: float
     government_losses_window: float
     turkey_rung_share: float
@@ -179,6 +180,7 @@ class Turkey(StateActor):
             {
                 "border": (signals.border_displaced_people, cfg.crisis_threshold_people),
                 "ground": (signals.opposition_ground_lost_km2, cfg.territory_loss_threshold_km2),
+                "towns": (signals.opposition_towns_lost_people, cfg.towns_lost_threshold_people),
                 "casualties": (signals.turkish_casualties_window, cfg.casualty_threshold_soldiers),
             }
         )
@@ -205,6 +207,8 @@ class Turkey(StateActor):
             f"Turkish border (crisis threshold {cfg.crisis_threshold_people:,})",
             "ground": f"the opposition lost {signals.opposition_ground_lost_km2:,.0f} km² in "
             f"{cfg.window_days} days",
+            "towns": f"the opposition has lost towns of {signals.opposition_towns_lost_people:,}"
+            f" people (threshold {cfg.towns_lost_threshold_people:,})",
             "casualties": f"{signals.turkish_casualties_window:.0f} Turkish soldiers killed in "
             f"{cfg.window_days} days",
         }
@@ -224,9 +228,13 @@ class Russia(StateActor):
     def config(self) -> RussiaConfig:  # noqa: D102
         return self.model.config.russia
 
-    def wear_patience(self, hts_holds_ground: bool, ceasefire: bool) -> None:
-        """Patience falls each day HTS still holds ground outside a ceasefire."""
-        if hts_holds_ground and not ceasefire:
+    def wear_patience(self, hts_holds_ground: bool, deal_holds: bool) -> None:
+        """Patience falls each day HTS still holds ground, unless a reached ceasefire holds.
+
+        A truce (or a scripted pause) is no deal with Ankara: the patience keeps wearing
+        through it, as Moscow's did from 31 Aug to 19 Dec 2019.
+        """
+        if hts_holds_ground and not deal_holds:
             self.patience = max(0.0, self.patience - self.config.patience_decay_per_day)
 
     def agree_to_ceasefire(self) -> None:

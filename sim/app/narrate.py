@@ -333,6 +333,7 @@ def _turkey_reason(
     border = int(series["border_displaced_people"][yesterday])
     ground = model.territory.ground_lost_km2(cfg.window_days, model.day)
     killed = _window_increase(series["turkish_soldiers_killed"], yesterday, cfg.window_days)
+    towns = model.opposition_towns_lost_people()
     parts = [
         (
             border / cfg.crisis_threshold_people,
@@ -345,6 +346,11 @@ def _turkey_reason(
             f"{cfg.territory_loss_threshold_km2:,.0f} km²)",
         ),
         (
+            towns / cfg.towns_lost_threshold_people,
+            f"the opposition has lost towns where {towns:,} people lived (its threshold: "
+            f"{cfg.towns_lost_threshold_people:,})",
+        ),
+        (
             killed / cfg.casualty_threshold_soldiers,
             f"{killed:.0f} Turkish soldiers were killed in {cfg.window_days} days (its "
             f"threshold: {cfg.casualty_threshold_soldiers:.0f})",
@@ -352,7 +358,7 @@ def _turkey_reason(
     ]
     carried_by = cfg.ladder[rung].carried_by  # the signals this rung reads
     if carried_by is not None:
-        names = ("border", "ground", "casualties")
+        names = ("border", "ground", "towns", "casualties")
         parts = [part for name, part in zip(names, parts, strict=True) if name in carried_by]
     why = max(parts, key=lambda part: part[0])[1]  # the first of equals, as Turkey reads it
     if model.russia.rung > 0:
