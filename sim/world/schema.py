@@ -498,7 +498,7 @@ class TurkeyConfig(LadderConfig):
         "and the other side's ground this close puts the post under fire (estimate).",
     )
     casualties_per_front_post_day: float = Field(
-        0.04,
+        0.01,
         ge=0,
         le=5,
         description="Expected Turkish soldiers killed a day by government ground fire at "
@@ -506,21 +506,25 @@ class TurkeyConfig(LadderConfig):
         "opposition ground with government ground near, or encircled in government ground "
         "with opposition ground near (Turkey kept encircled posts manned, as Morek's from "
         "Aug 2019; escalation_ladder.json), per unit of troop exposure and of offensive "
-        "intensity; "
-        "times `targeted_casualty_multiplier` while Russia strikes near Turkish positions "
-        "(estimate: the MoD counted 59 dead from 3 Feb to 5 Mar 2020, most from Syrian "
-        "artillery and air strikes on troops in the offensive's path, timeline "
-        "turkish_casualties rows: ~1.5 a day at ~3 posts, exposure 6, intensity 0.8, "
-        "targeted, gives ~0.03, rounded up to 0.04; spring 2019 had 1 dead, so it is high "
-        "there). It lets a free run reach the top rungs, which only Turkish dead carry; a "
-        "history run scripts its dead and sets it to 0.",
+        "intensity; times `targeted_casualty_multiplier` while Russia strikes near Turkish "
+        "positions. Estimate from 2019: 1 soldier killed (OP 11, 27 Jun 2019; timeline "
+        "turkish_casualties rows) in about 120 days with about 3 posts near the front, "
+        "intensity 0.4 and exposure 1.5 gives ~0.005, rounded up to 0.01 (0.04 before, set "
+        "from Feb 2020, gave ~10 dead in the free run's 2019). It lets a free run reach the "
+        "top rungs, which only Turkish dead (and, for `mass_reinforcement`, the towns lost) "
+        "carry; a history run scripts its dead and sets it to 0.",
     )
     targeted_casualty_multiplier: float = Field(
-        3.0,
+        10.0,
         ge=1,
         le=20,
-        description="Times more soldiers killed per exposed sortie while Russia's rung "
-        "strikes near Turkish positions on purpose (estimate).",
+        description="Times more soldiers killed at the posts and per exposed sortie while "
+        "Russia's rung strikes near Turkish positions on purpose. Estimate from Feb 2020: "
+        "59 killed from 3 Feb to 5 Mar 2020 (timeline turkish_casualties rows), ~1.9 a day, "
+        "at about 4 posts, intensity 0.8, exposure 5, is ~12 times "
+        "`casualties_per_front_post_day`, rounded to 10 (3 before): in 2019 the fire around "
+        "the posts was deconflicted (Russia blamed militants for the 13 Jun 2019 shelling), "
+        "in 2020 Turkish troops were struck directly (Saraqib, Taftanaz, Balyun).",
     )
     observation_posts: list[Place] = Field(
         default_factory=lambda: [
