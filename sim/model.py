@@ -87,6 +87,13 @@ class EscalationModel(mesa.Model):
         self.territory = Territory(self.grid, self.geo, config.days, self.log_event)
         self.control = self.territory.control
         self.population_home_start = self.geo.population0
+        towns = [t for t in self.geo.towns if self.control[t.row, t.col] in (HTS, NLF)]
+        self._opposition_town_cells = np.array(
+            [np.ravel_multi_index((t.row, t.col), self.geo.shape) for t in towns], dtype=np.int64
+        )
+        self._opposition_town_people = np.array(
+            [t.census_population for t in towns], dtype=np.int64
+        )
 
         # Actors.
         self.air_campaign = AirCampaign(self)
@@ -203,6 +210,7 @@ class EscalationModel(mesa.Model):
         return Signals(
             border_displaced_people=self._border_displaced_yesterday(),
             opposition_ground_lost_km2=self.territory.ground_lost_km2(t.window_days, self.day),
+            opposition_towns_lost_people=self.opposition_towns_lost_people(),
             turkish_casualties_window=self.air_campaign.turkish_dead.increase(
                 t.window_days, self.day
             ),
@@ -215,12 +223,18 @@ class EscalationModel(mesa.Model):
             ceasefire=self.ceasefire_active,
         )
 
+    def opposition_towns_lost_people(self) -> int:
+        """People (census) of the towns HTS or the NLF held on day 0 now held by the government."""
+        held = self.control.ravel()[self._opposition_town_cells] == GOVERNMENT
+        return int(self._opposition_town_people[held].sum())
+
     def _states_decide(self) -> None:
         hts_holds_ground = bool(self.territory.cells_held[HTS] > 0)
-        self.russia.wear_patience(hts_holds_ground, self.ceasefire_active)
+        self.russia.wear_patience(hts_holds_ground, self.ceasefire.deal_holds(self.day))
         self.states.do("decide", self.signals())
         killed = self.air_campaign.turkish_soldiers_killed
-        if self.ceasefire.reached(self.day, killed, self.government_forces.losses_fighters):
+        pause = self.ceasefire.reached(self.day, killed, self.government_forces.losses_fighters)
+        if pause == "ceasefire":
             self.russia.agree_to_ceasefire()
 
     def _fight(self, intensity: float) -> None:

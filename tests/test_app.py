@@ -180,7 +180,11 @@ def test_rung_labels_read_as_words():
 def test_the_ceasefire_line_explains_russias_patience_resetting():
     scenario = apply_changes(
         load_scenario(teaching_scenario()),
-        {"ceasefire.turkey_casualties_soldiers": 1, "ceasefire.government_losses_fighters": 1},
+        {
+            "ceasefire.turkey_casualties_soldiers": 1,
+            "ceasefire.government_losses_fighters": 1,
+            "ceasefire.truce_days": 0,  # no truce first: the deal itself
+        },
     )
     model = EscalationModel(scenario)
     narrator = Narrator(model)

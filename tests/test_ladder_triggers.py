@@ -1,4 +1,8 @@
-"""What carries Turkey up its ladder: displacement the lower rungs, its dead the top ones."""
+"""What carries Turkey up its ladder, and what carries Russia onto strikes near its posts.
+
+Displacement the lower rungs, lost ground or its dead mass reinforcement, its dead alone
+Spring Shield; Russia strikes near Turkish posts only once Turkey has sent its army.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +23,11 @@ ENTER_AT = [r.enter_at for r in LADDER]
 CARRIED_BY = [r.carried_by for r in LADDER]
 TOP = len(LADDER) - 1
 MASS = next(i for i, r in enumerate(LADDER) if r.name == "mass_reinforcement")
-#: A Turkey that feels its border at once, loses no soldiers of its own and ignores Russia.
+#: A Turkey that feels its border at once, not lost ground, loses no soldiers of its own
+#: and ignores Russia.
 BORDER_ONLY = {
     "turkey.crisis_threshold_people": 1,
-    "turkey.territory_loss_threshold_km2": 1.0,
+    "turkey.territory_loss_threshold_km2": 1e12,
     "turkey.other_side_weight": 0.0,
     "turkey.casualties_per_exposed_sortie": 0.0,
     "turkey.casualties_per_front_post_day": 0.0,
@@ -33,20 +38,26 @@ BORDER_ONLY = {
 @given(
     border=st.floats(0.0, 1e9, allow_nan=False),
     ground=st.floats(0.0, 1e9, allow_nan=False),
+    towns=st.floats(0.0, 1e9, allow_nan=False),
     rung=st.integers(0, TOP),
 )
-def test_no_displacement_or_lost_ground_carries_turkey_onto_its_top_rungs(border, ground, rung):
-    parts = {"border": border, "ground": ground, "casualties": 0.0}
+def test_no_displacement_or_pace_of_loss_carries_turkey_onto_its_top_rungs(
+    border, ground, towns, rung
+):
+    parts = {"border": border, "ground": ground, "towns": towns, "casualties": 0.0}
     pressure = ladder.pressure_by_rung(parts, CARRIED_BY, added=0.0)
-    new = ladder.decide_rung(rung, ENTER_AT, pressure, 100, 10, 0.25)
-    assert new < MASS or new <= rung  # never climbs onto mass_reinforcement or above
-    assert pressure[MASS] == pressure[TOP] == 0.0
+    assert pressure[TOP] == 0.0  # Spring Shield: only the dead
+    assert pressure[MASS] == towns  # mass reinforcement: the towns lost, or the dead
+    no_towns = ladder.pressure_by_rung({**parts, "towns": 0.0}, CARRIED_BY, added=0.0)
+    new = ladder.decide_rung(rung, ENTER_AT, no_towns, 100, 10, 0.25)
+    assert new < MASS or new <= rung  # displacement or lost ground alone never climbs onto them
 
 
 def test_the_top_rungs_count_the_dead_and_the_lower_ones_everything():
-    parts = {"border": 5.0, "ground": 0.2, "casualties": 1.5}
+    parts = {"border": 5.0, "ground": 0.2, "towns": 0.4, "casualties": 1.5}
     pressure = ladder.pressure_by_rung(parts, CARRIED_BY, added=0.3)
     assert pressure[TOP] == pytest.approx(1.8)  # casualties + Russia's share
+    assert pressure[MASS] == pytest.approx(1.8)  # the larger of the towns lost and the dead
     assert pressure[1] == pytest.approx(5.3)  # the largest signal
     assert ladder.decide_rung(TOP - 1, ENTER_AT, pressure, 100, 10, 0.25) == TOP
     # Without its dead, Turkey steps down off the top rung however large the border count.

@@ -280,7 +280,7 @@ def test_former_constants_are_scenario_keys_that_act():
     no_radius = run(**hot, **{"turkey.post_exposure_radius_km": 0.0})
     assert max(series(no_radius, "turkish_soldiers_killed")) == 0
     # Heavy attrition wears HTS down, but never below its floor share of 15,000.
-    bloody = {"combat.attrition_per_day": 0.1, "days": 30}
+    bloody = {"combat.attrition_per_day": 0.1, "days": 30, "ceasefire.truce_days": 0}
     assert min(series(run(**bloody), "hts_strength")) < 0.9 * 15_000
     floored = run(**bloody, **{"combat.strength_floor_share": 0.9})
     assert min(series(floored, "hts_strength")) >= 0.9 * 15_000 - 1e-6

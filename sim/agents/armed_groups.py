@@ -53,7 +53,8 @@ class GovernmentForces(ArmedGroup):
 
     Attributes:
         losses_by_day: ``losses_fighters`` at the end of each day.
-        axis_weight: Relative attack effort per cell, ``(rows, cols)``.
+        axis_effort: Relative attack effort per cell along each of the government's axes,
+            ``exp(-distance / axis_width_km)``, ``(n_axes, rows, cols)``.
         post_cells: Flat cell index of each Turkish observation post, ``(n_posts,)``.
         post_fire_rng: The draws of Turkish dead at the posts, a stream of their own (spawned
             from the model's), so that switching that fire on or off leaves every other
@@ -67,18 +68,28 @@ class GovernmentForces(ArmedGroup):
         self.losses_by_day = DailySeries(model.config.days, float)
         geo, cfg = model.geo, model.config.government
         axes = [geo.distance_km(p.lat, p.lon) for p in cfg.axes]
-        #: Relative attack effort per cell: sum over axes of ``exp(-distance / width)``.
-        self.axis_weight = (
-            np.sum(np.exp(-np.stack(axes) / cfg.axis_width_km), axis=0)
-            if axes
-            else np.ones(geo.shape)
-        ) + cfg.off_axis_effort
+        self.axis_effort = (
+            np.exp(-np.stack(axes) / cfg.axis_width_km) if axes else np.ones((1, *geo.shape))
+        )
+        self._axis_weight: tuple[int | None, np.ndarray | None] = (-1, None)  # (axes, weight)
         posts = model.config.turkey.observation_posts
         self.post_cells = np.array(
             [np.ravel_multi_index(geo.cell_of(p.lat, p.lon), geo.shape) for p in posts],
             dtype=np.int64,
         )
         self.post_fire_rng = model.rng.spawn(1)[0]
+
+    def axis_weight(self, axes_in_use: int | None) -> np.ndarray:
+        """Relative attack effort per cell along the first ``axes_in_use`` axes (None: all).
+
+        Returns:
+            The sum of those axes' efforts plus ``government.off_axis_effort``,
+            ``(rows, cols)``.
+        """
+        if self._axis_weight[0] != axes_in_use:
+            effort = self.axis_effort[:axes_in_use].sum(axis=0)
+            self._axis_weight = (axes_in_use, effort + self.model.config.government.off_axis_effort)
+        return self._axis_weight[1]
 
     def fire_on_turkish_posts(self, intensity: float) -> None:
         """Shell the Turkish posts the front has reached; count the soldiers killed."""
@@ -132,7 +143,8 @@ class GovernmentForces(ArmedGroup):
         cells = front.ravel().nonzero()[0]  # the fighting happens on the front cells only
         if cells.size == 0:
             return
-        axis = self.axis_weight.ravel()[cells]
+        axes_in_use = m.government.effects.offensive_axes
+        axis = self.axis_weight(axes_in_use).ravel()[cells]
         attack = (
             self.strength_fighters
             * intensity
@@ -140,7 +152,7 @@ class GovernmentForces(ArmedGroup):
             * (axis / max(float(axis.sum()) / cells.size, 1e-12))
             * (1.0 + cfg.bombardment_support * front_impact.ravel()[cells])
         )
-        defence = m.alliance.defence_on(cells)
+        defence = m.alliance.defence_on(cells, axis)
         front_ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
         coop = m.alliance.cooperation
         if not cfg.scripted_front:  # with a scripted front, only capture events move it
@@ -204,19 +216,26 @@ class RebelAlliance(mesa.Agent):
         m = self.model
         return sum(g.strength_fighters * g.power_multiplier() for g in (m.hts, m.nlf))
 
-    def defence_on(self, cells: np.ndarray) -> np.ndarray:
+    def defence_on(self, cells: np.ndarray, attack_effort: np.ndarray) -> np.ndarray:
         """Rebel combat power on the given front cells (flat indices), ``(n,)``.
 
-        Each group's power is spread evenly over the front cells it holds.
+        Each group spreads its power over the front cells it holds:
+        ``rebels.defence_concentration`` of it in proportion to the government's attack
+        effort there (``attack_effort``, ``(n,)``), the rest evenly
+        (:func:`sim.mechanisms.combat.spread_defence`).
         """
         m = self.model
         held = m.territory.control.ravel()[cells]
         out = np.zeros(cells.size)
+        concentration = m.config.rebels.defence_concentration
         for group in (m.hts, m.nlf):
             mine = held == group.control_code
-            n = int(np.count_nonzero(mine))
-            if n:
-                out[mine] = group.strength_fighters * group.power_multiplier() / n
+            if mine.any():
+                out[mine] = combat.spread_defence(
+                    group.strength_fighters * group.power_multiplier(),
+                    attack_effort[mine],
+                    concentration,
+                )
         return out
 
     def update(self, ground_lost_km2: float) -> None:

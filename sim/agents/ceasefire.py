@@ -1,56 +1,88 @@
-"""The ceasefire: a truce Moscow and Ankara reach when both sides' costs pass a threshold.
+"""Truces and ceasefires: pauses Moscow and Ankara reach when the fighting's costs pass a limit.
 
-A scenario can also force one (``ceasefire.active``, usually from a scripted event). While
-it holds, nothing flies, the offensive stops and Russia and Damascus do not climb.
+Two kinds are reached in a run. A **truce** when the government's losses alone pass
+``ceasefire.government_losses_fighters`` (once a run: the first campaign's pause, as the
+unilateral government truce of 31 Aug 2019) holds ``ceasefire.truce_days`` and leaves
+Russia's patience as it was, so the offensive resumes when it ends. A **ceasefire** when
+Turkey's dead pass ``ceasefire.turkey_casualties_soldiers`` too (as the Moscow protocol of
+6 Mar 2020) holds ``ceasefire.duration_days`` and restores Russia's patience. A scenario
+can also force one (``ceasefire.active``, usually from a scripted event). While either
+holds, nothing flies, the offensive stops and Russia and Damascus do not climb.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from sim.model import EscalationModel
 
+#: What :meth:`Ceasefire.reached` starts.
+Pause = Literal["truce", "ceasefire"]
+
 
 class Ceasefire:
-    """Whether a truce holds, and when one is reached.
+    """Whether a truce or ceasefire holds, and when one is reached.
 
     Attributes:
-        until: First day after a reached ceasefire (-1 if none was reached).
+        until: First day after the reached truce or ceasefire (-1 if none was reached).
+        truce_day: Day the truce was reached (None: not yet).
+        ceasefire_day: Day the ceasefire was reached (None: not yet).
     """
 
     def __init__(self, model: EscalationModel):
         self.model = model
         self.until = -1
+        self.truce_day: int | None = None
+        self.ceasefire_day: int | None = None
 
     def holds(self, day: int) -> bool:
-        """True while a reached or scripted ceasefire holds on ``day``."""
+        """True while a reached or scripted truce or ceasefire holds on ``day``."""
         return self.model.config.ceasefire.active or day < self.until
 
-    def reached(self, day: int, turkish_dead: int, government_losses_fighters: float) -> bool:
-        """Start a ceasefire if both sides' cumulative costs passed their thresholds; log it.
+    def deal_holds(self, day: int) -> bool:
+        """True while a reached ceasefire (a deal with Ankara, not a truce) holds on ``day``."""
+        return self.ceasefire_day is not None and day < self.until
+
+    def reached(
+        self, day: int, turkish_dead: int, government_losses_fighters: float
+    ) -> Pause | None:
+        """Start a ceasefire if both sides' costs passed their limits, else perhaps a truce; log it.
 
         Returns:
-            True if one starts today.
+            ``"ceasefire"`` or ``"truce"`` if one starts today, else None.
         """
         cf = self.model.config.ceasefire
-        if (
-            self.holds(day)
-            or turkish_dead < cf.turkey_casualties_soldiers
-            or government_losses_fighters < cf.government_losses_fighters
-        ):
-            return False
-        self.until = day + cf.duration_days
+        if self.holds(day) or government_losses_fighters < cf.government_losses_fighters:
+            return None
+        if turkish_dead >= cf.turkey_casualties_soldiers:
+            self.until = day + cf.duration_days
+            self.ceasefire_day = day
+            self.model.log_event(
+                "Russia-Turkey",
+                "ceasefire",
+                f"ceasefire for {cf.duration_days} days: strikes and offensives stop",
+                f"both sides' costs passed their thresholds: {turkish_dead} "
+                f"Turkish soldiers killed (>= {cf.turkey_casualties_soldiers:.0f}), "
+                f"{government_losses_fighters:,.0f} government fighters lost "
+                f"(>= {cf.government_losses_fighters:,.0f}); Russia's patience with Turkey "
+                f"resets to {self.model.config.russia.patience_after_ceasefire:.2f}: the deal "
+                "gives Turkey new time to keep its Sochi commitments, and patience wears down "
+                "again once the ceasefire ends",
+            )
+            return "ceasefire"
+        if self.truce_day is not None or self.ceasefire_day is not None or cf.truce_days == 0:
+            return None
+        self.until = day + cf.truce_days
+        self.truce_day = day
         self.model.log_event(
             "Russia-Turkey",
-            "ceasefire",
-            f"ceasefire for {cf.duration_days} days: strikes and offensives stop",
-            f"both sides' costs passed their thresholds: {turkish_dead} "
-            f"Turkish soldiers killed (>= {cf.turkey_casualties_soldiers:.0f}), "
-            f"{government_losses_fighters:,.0f} government fighters lost "
-            f"(>= {cf.government_losses_fighters:,.0f}); Russia's patience with Turkey "
-            f"resets to {self.model.config.russia.patience_after_ceasefire:.2f}: the deal gives "
-            "Turkey new time to keep its Sochi commitments, and patience wears down again "
-            "once the ceasefire ends",
+            "truce",
+            f"truce for {cf.truce_days} days: strikes and offensives stop",
+            f"the government's campaign cost {government_losses_fighters:,.0f} fighters "
+            f"(>= {cf.government_losses_fighters:,.0f}) while Turkey has lost {turkish_dead} "
+            f"soldiers (< {cf.turkey_casualties_soldiers:.0f}): Damascus pauses, but Russia's "
+            "patience with Turkey stays where it was, so the offensive resumes when the truce "
+            "ends",
         )
-        return True
+        return "truce"

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 
-from sim.mechanisms.ladder import decide_rung, dominant, pressure_by_rung, weighted_components
+from sim.mechanisms.ladder import (
+    decide_rung,
+    dominant,
+    gate_by_other_side,
+    pressure_by_rung,
+    weighted_components,
+)
 from sim.world.codes import NEVER_DAY
 from sim.world.schema import GovernmentConfig, RungEffects, RussiaConfig, TurkeyConfig
 
@@ -24,6 +30,7 @@ class Signals(NamedTuple):
 
     border_displaced_people: int
     opposition_ground_lost_km2: float  # over Turkey's window
+    opposition_towns_lost_people: int  # census population of the towns lost since day 0
     turkish_casualties_window: float
     government_losses_window: float
     turkey_rung_share: float
@@ -97,6 +104,10 @@ class StateActor(mesa.Agent, ABC):
         """Today's pressure as each rung counts it, shape ``(n_rungs,)``."""
         return [self.pressure] * self.n_rungs
 
+    def other_side_share(self, signals: Signals) -> float:
+        """The other side's position on its ladder, 0..1, that gated rungs wait for."""
+        return signals.turkey_rung_share
+
     @abstractmethod
     def explain(self, signals: Signals, rung: int) -> str:
         """A sentence naming what drives the pressure ``rung`` counts (written for a move)."""
@@ -108,7 +119,11 @@ class StateActor(mesa.Agent, ABC):
         if self.config.forced_rung is not None:
             return
         day = self.model.day
-        per_rung = self.pressure_per_rung(signals)
+        per_rung = gate_by_other_side(
+            self.pressure_per_rung(signals),
+            self.other_side_share(signals),
+            [ladder[i].other_side_share_at_least for i in range(self.n_rungs)],
+        )
         new = decide_rung(
             self.rung,
             [ladder[i].enter_at for i in range(self.n_rungs)],
@@ -127,6 +142,12 @@ class StateActor(mesa.Agent, ABC):
         else:
             floor = ladder[self.rung].enter_at * (1 - self.config.hysteresis)
             rule = f"pressure {per_rung[self.rung]:.2f} fell below {floor:.2f}"
+            gate = ladder[self.rung].other_side_share_at_least
+            if gate is not None and self.other_side_share(signals) < gate - 1e-9:
+                rule = (
+                    f"the other side stands {self.other_side_share(signals):.0%} up its "
+                    f"ladder, under the {gate:.0%} this rung answers"
+                )
             kind = "rung_down"
             why = self.explain(signals, self.rung)
         self.rung = new
@@ -159,6 +180,7 @@ class Turkey(StateActor):
             {
                 "border": (signals.border_displaced_people, cfg.crisis_threshold_people),
                 "ground": (signals.opposition_ground_lost_km2, cfg.territory_loss_threshold_km2),
+                "towns": (signals.opposition_towns_lost_people, cfg.towns_lost_threshold_people),
                 "casualties": (signals.turkish_casualties_window, cfg.casualty_threshold_soldiers),
             }
         )
@@ -175,6 +197,9 @@ class Turkey(StateActor):
             cfg.other_side_weight * signals.russia_rung_share,
         )
 
+    def other_side_share(self, signals: Signals) -> float:  # noqa: D102
+        return signals.russia_rung_share
+
     def explain(self, signals: Signals, rung: int) -> str:  # noqa: D102
         cfg = self.config
         texts = {
@@ -182,6 +207,8 @@ class Turkey(StateActor):
             f"Turkish border (crisis threshold {cfg.crisis_threshold_people:,})",
             "ground": f"the opposition lost {signals.opposition_ground_lost_km2:,.0f} km² in "
             f"{cfg.window_days} days",
+            "towns": f"the opposition has lost towns of {signals.opposition_towns_lost_people:,}"
+            f" people (threshold {cfg.towns_lost_threshold_people:,})",
             "casualties": f"{signals.turkish_casualties_window:.0f} Turkish soldiers killed in "
             f"{cfg.window_days} days",
         }
@@ -201,9 +228,13 @@ class Russia(StateActor):
     def config(self) -> RussiaConfig:  # noqa: D102
         return self.model.config.russia
 
-    def wear_patience(self, hts_holds_ground: bool, ceasefire: bool) -> None:
-        """Patience falls each day HTS still holds ground outside a ceasefire."""
-        if hts_holds_ground and not ceasefire:
+    def wear_patience(self, hts_holds_ground: bool, deal_holds: bool) -> None:
+        """Patience falls each day HTS still holds ground, unless a reached ceasefire holds.
+
+        A truce (or a scripted pause) is no deal with Ankara: the patience keeps wearing
+        through it, as Moscow's did from 31 Aug to 19 Dec 2019.
+        """
+        if hts_holds_ground and not deal_holds:
             self.patience = max(0.0, self.patience - self.config.patience_decay_per_day)
 
     def agree_to_ceasefire(self) -> None:

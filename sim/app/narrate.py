@@ -26,6 +26,7 @@ HEADLINE_KINDS = frozenset(
         "rung_down",
         "rung_forced",
         "ceasefire",
+        "truce",
         "alliance_formed",
         "alliance_split",
         "checkpoint_open",
@@ -142,6 +143,8 @@ class Narrator:
             return self._rung(model, series, actor, kind)
         if kind == "ceasefire":
             return self._ceasefire(model)
+        if kind == "truce":
+            return self._truce(model)
         if kind in ("alliance_formed", "alliance_split"):
             return self._alliance(model, kind)
         if kind in ("checkpoint_open", "checkpoint_closed"):
@@ -205,6 +208,17 @@ class Narrator:
             f"{cf.government_losses_fighters:,.0f}). Russia's patience with Turkey starts "
             "afresh at 1: the deal gives Turkey new time to keep its promises, and the "
             "patience wears down again once the ceasefire ends"
+        )
+
+    def _truce(self, model: EscalationModel) -> str:
+        cf = model.config.ceasefire
+        return (
+            f"Damascus pauses: a truce for {cf.truce_days} days, no strikes and no offensive "
+            f"while it holds. The campaign has cost {model.government_forces.losses_fighters:,.0f}"
+            f" government fighters (limit {cf.government_losses_fighters:,.0f}), but Turkey has "
+            f"lost only {model.turkish_soldiers_killed} soldiers (a deal needs "
+            f"{cf.turkey_casualties_soldiers:.0f}), so Russia's patience with Turkey stays at "
+            f"{model.russia.patience:.2f} and the offensive resumes when the truce ends"
         )
 
     def _alliance(self, model: EscalationModel, kind: str) -> str:
@@ -319,6 +333,7 @@ def _turkey_reason(
     border = int(series["border_displaced_people"][yesterday])
     ground = model.territory.ground_lost_km2(cfg.window_days, model.day)
     killed = _window_increase(series["turkish_soldiers_killed"], yesterday, cfg.window_days)
+    towns = model.opposition_towns_lost_people()
     parts = [
         (
             border / cfg.crisis_threshold_people,
@@ -331,6 +346,11 @@ def _turkey_reason(
             f"{cfg.territory_loss_threshold_km2:,.0f} km²)",
         ),
         (
+            towns / cfg.towns_lost_threshold_people,
+            f"the opposition has lost towns where {towns:,} people lived (its threshold: "
+            f"{cfg.towns_lost_threshold_people:,})",
+        ),
+        (
             killed / cfg.casualty_threshold_soldiers,
             f"{killed:.0f} Turkish soldiers were killed in {cfg.window_days} days (its "
             f"threshold: {cfg.casualty_threshold_soldiers:.0f})",
@@ -338,7 +358,7 @@ def _turkey_reason(
     ]
     carried_by = cfg.ladder[rung].carried_by  # the signals this rung reads
     if carried_by is not None:
-        names = ("border", "ground", "casualties")
+        names = ("border", "ground", "towns", "casualties")
         parts = [part for name, part in zip(names, parts, strict=True) if name in carried_by]
     why = max(parts, key=lambda part: part[0])[1]  # the first of equals, as Turkey reads it
     if model.russia.rung > 0:

@@ -77,6 +77,22 @@ def captured_cells(
     return np.flatnonzero(other_side & (distance_km <= radius_km))
 
 
+def spread_defence(power: float, attack_effort: np.ndarray, concentration: float) -> np.ndarray:
+    """A group's combat power on each front cell it holds, ``(n,)``; sums to ``power``.
+
+    Args:
+        power: The group's combat power (fighters times multipliers).
+        attack_effort: The attacker's relative effort on each of those cells, ``(n,)``.
+        concentration: Share of the power moved to where the attack falls (in proportion
+            to its effort), 0..1; the rest is spread evenly.
+    """
+    n = attack_effort.size
+    total = float(attack_effort.sum())
+    even = np.full(n, 1.0 / n)
+    where = attack_effort / total if total > 0 else even
+    return power * ((1.0 - concentration) * even + concentration * where)
+
+
 def capture_probability(ratio: np.ndarray, rate_per_day: float) -> np.ndarray:
     """Daily chance a cell falls, from the local attacker:defender power ratio.
 

@@ -6,7 +6,9 @@ steps down one rung when pressure falls below ``enter_at x (1 - hysteresis)`` of
 current rung, and never moves twice within ``cooldown_days``.
 
 A rung may name the signals that can carry a state onto it (and keep it there): its
-pressure is then counted from those signals only (:func:`pressure_by_rung`).
+pressure is then counted from those signals only (:func:`pressure_by_rung`). A rung may
+also wait for the other side: it counts no pressure until the other side stands at least
+that high on its own ladder (:func:`gate_by_other_side`).
 """
 
 from __future__ import annotations
@@ -65,6 +67,27 @@ def pressure_by_rung(
         allowed = components.values() if names is None else [components[n] for n in names]
         out.append(max(allowed, default=0.0) + added)
     return out
+
+
+def gate_by_other_side(
+    pressure: Sequence[float], other_side_share: float, at_least: Sequence[float | None]
+) -> list[float]:
+    """Pressure per rung, 0 on each rung whose gate the other side's rung does not open.
+
+    Args:
+        pressure: Today's pressure as each rung counts it, shape ``(n_rungs,)``.
+        other_side_share: The other side's position on its ladder, 0 (bottom) to 1 (top).
+        at_least: Per rung, the share the other side must hold for the rung to count its
+            pressure, or None for no gate, shape ``(n_rungs,)``.
+
+    Returns:
+        One score per rung: a closed rung scores 0, so a state cannot climb onto it and
+        steps down off it.
+    """
+    return [
+        p if gate is None or other_side_share >= gate - 1e-9 else 0.0
+        for p, gate in zip(pressure, at_least, strict=True)
+    ]
 
 
 def weighted_components(signals: dict[str, tuple[float, float]]) -> dict[str, float]:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 BorderPolicy = Literal["sealed", "quota", "open"]
 #: The signals whose pressure components Turkey reads (:class:`sim.agents.states.Turkey`).
-TurkeySignal = Literal["border", "ground", "casualties"]
+TurkeySignal = Literal["border", "ground", "towns", "casualties"]
 
 #: Marks a key that is a user's choice rather than a model parameter (reference "basis").
 SETTING = {"basis": "setting"}
@@ -167,6 +167,14 @@ class RungEffects(_Section):
         description="Government ground offensive, 0 (none) to 1 (all-out).",
         json_schema_extra=NEUTRAL,
     )
+    offensive_axes: int | None = Field(
+        None,
+        ge=1,
+        description="Government: the offensive attacks along the first this many of "
+        "`government.axes` (unset: all of them); the other axes draw no effort beyond "
+        "`government.off_axis_effort`.",
+        json_schema_extra=NEUTRAL,
+    )
     nlf_strength_multiplier: float = Field(
         1.0,
         ge=0.1,
@@ -235,15 +243,25 @@ class Rung(_Section):
         None,
         min_length=1,
         description="Turkey's ladder only: the signals whose pressure can carry Turkey onto "
-        "this rung and keep it there (`border` displacement, `ground` lost, Turkish "
-        "`casualties`); unset, all of them. Russia's rung share adds to every rung's "
+        "this rung and keep it there (`border` displacement, `ground` lost, `towns` lost, "
+        "Turkish `casualties`); unset, all of them. Russia's rung share adds to every rung's "
         "pressure.",
+    )
+    other_side_share_at_least: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="A rung that answers the other side's move: the state counts no "
+        "pressure toward it (and steps down off it) until the other side stands at least "
+        "this high on its ladder, as a share of the way up (0 bottom, 1 top). Russia's and "
+        "the government's rungs read Turkey's ladder, Turkey's rungs read Russia's; unset, "
+        "no gate.",
     )
     effects: RungEffects = Field(default_factory=RungEffects)
 
 
 def _rungs(*rows: tuple) -> list[Rung]:
-    """Rungs from ``(name, description, enter_at, effects[, carried_by])`` rows."""
+    """Rungs from ``(name, description, enter_at, effects[, carried_by[, gate]])`` rows."""
     return [
         Rung(
             name=row[0],
@@ -251,6 +269,7 @@ def _rungs(*rows: tuple) -> list[Rung]:
             enter_at=row[2],
             effects=RungEffects(**row[3]),
             carried_by=row[4] if len(row) > 4 else None,
+            other_side_share_at_least=row[5] if len(row) > 5 else None,
         )
         for row in rows
     ]
@@ -263,12 +282,18 @@ def default_turkey_ladder() -> list[Rung]:
     protests May 2019; arms to the NLF 24-26 May 2019; return fire from 16 June 2019; mass
     reinforcement February 2020; Operation Spring Shield 27 Feb - 5 Mar 2020.
 
-    The two top rungs are carried by Turkish dead only (``carried_by``): Turkey did not
-    climb them in July-August 2019, when displacement and lost ground were already large
-    (Khan Shaykhun fell 20 Aug 2019, its OP 9 encircled), but in February 2020 after
-    soldiers were killed at Saraqib (7, 3 Feb) and Taftanaz (5, 10 Feb), and Spring Shield
-    after 34 were killed at Balyun (27 Feb) (escalation_ladder.json turkish_rungs;
-    timeline_2019_2020.csv turkish_casualties rows).
+    Displacement does not carry the two top rungs (``carried_by``): Turkey did not climb
+    them in July-August 2019, when displacement and lost ground were already large (Khan
+    Shaykhun fell 20 Aug 2019, its OP 9 encircled). It sent its army (``mass_reinforcement``)
+    from 2 Feb 2020, once the winter offensive had taken Ma'arrat al-Nu'man (28 Jan) and
+    neared Saraqib, so the towns lost carry that rung, as do Turkish dead; it launched
+    Spring Shield after its soldiers were killed at Saraqib (7, 3 Feb), Taftanaz (5, 10 Feb)
+    and Balyun (34, 27 Feb), so only the dead carry that one (escalation_ladder.json
+    turkish_rungs; timeline_2019_2020.csv capture, turkish_casualties and turkish_move rows).
+
+    Troop exposure follows the troops Turkey had in Idlib: 12 posts of 125-150 soldiers in
+    2019 (1 = those garrisons; convoys add a little), ~6,500 more by mid-Feb 2020 (about 5
+    times) and over 10,300 by May 2020 (about 6; actors.json Turkey).
     """
     return _rungs(
         (
@@ -287,7 +312,7 @@ def default_turkey_ladder() -> list[Rung]:
             "reinforce_posts",
             "Convoys reinforce the observation posts; Turkey refuses to leave them",
             0.5,
-            {"nlf_strength_multiplier": 1.4, "deterrence_radius_km": 6.0, "troop_exposure": 2.0},
+            {"nlf_strength_multiplier": 1.4, "deterrence_radius_km": 6.0, "troop_exposure": 1.2},
         ),
         (
             "return_fire",
@@ -298,7 +323,7 @@ def default_turkey_ladder() -> list[Rung]:
                 "deterrence_radius_km": 6.0,
                 "government_losses_per_day": 0.0002,
                 "turkish_fire_support": 0.2,
-                "troop_exposure": 3.0,
+                "troop_exposure": 1.5,
             },
         ),
         (
@@ -310,9 +335,9 @@ def default_turkey_ladder() -> list[Rung]:
                 "deterrence_radius_km": 10.0,
                 "government_losses_per_day": 0.0005,
                 "turkish_fire_support": 0.5,
-                "troop_exposure": 6.0,
+                "troop_exposure": 5.0,
             },
-            ["casualties"],
+            ["towns", "casualties"],
         ),
         (
             "spring_shield",
@@ -324,7 +349,7 @@ def default_turkey_ladder() -> list[Rung]:
                 "government_losses_per_day": 0.003,
                 "turkish_fire_support": 1.0,
                 "bombardment_effectiveness_multiplier": 0.6,
-                "troop_exposure": 8.0,
+                "troop_exposure": 6.2,
             },
             ["casualties"],
         ),
@@ -336,6 +361,12 @@ def default_russia_ladder() -> list[Rung]:
 
     Historically: intensive bombardment as on 30 April 2019; strikes near Turkish positions
     as at Balyun, 27 February 2020.
+
+    Strikes near Turkish positions answer Turkey's army (``other_side_share_at_least`` 0.8,
+    Turkey on ``mass_reinforcement`` or above): Russian jets struck the Turkish-backed push
+    on Nayrab and a Turkish post near Qminas on 20 Feb 2020, and Moscow said the Turkish
+    troops hit at Balyun were "inside militant formations" (timeline_2019_2020.csv
+    russian_move rows of 20 and 28 Feb 2020), not in 2019, when Turkey only held its posts.
     """
     return _rungs(
         ("political_cover", "Diplomatic cover for Damascus; few Russian strikes", 0.0, {}),
@@ -356,6 +387,8 @@ def default_russia_ladder() -> list[Rung]:
             "Strikes close to Turkish posts and convoys",
             1.0,
             {"sortie_multiplier": 5.0, "strikes_near_turkish_positions": True},
+            None,
+            0.8,
         ),
     )
 
@@ -373,7 +406,9 @@ def default_government_ladder() -> list[Rung]:
             "limited_offensive",
             "A limited offensive on one axis",
             0.4,
-            {"offensive_intensity": 0.4},
+            # The spring 2019 campaign's axes only: Kafr Nabudah and Khan Shaykhun, northern
+            # Hama and southern Idlib (escalation_ladder.json; timeline capture rows).
+            {"offensive_intensity": 0.4, "offensive_axes": 2},
         ),
         (
             "major_offensive",
@@ -428,6 +463,20 @@ class TurkeyConfig(LadderConfig):
     territory_loss_threshold_km2: float = Field(
         400.0, gt=0, description="Opposition ground lost over `window_days` at pressure 1."
     )
+    towns_lost_threshold_people: int = Field(
+        200_000,
+        ge=1,
+        description="Census population of the towns the opposition has lost since the run "
+        "began (the towns and cities of places.csv held by HTS or the NLF on day 0 and now "
+        "held by the government) at which the `towns` pressure reaches 1. Estimate, placed "
+        "between two dated facts: Turkey sent convoys but no army when the first campaign "
+        "had taken Kafr Nabudah, Qalaat al-Madiq, Habit, Khan Shaykhun, Morek and Kafr Zita "
+        "(118,410 people by 23 Aug 2019), and sent ~6,500 troops from 2 Feb 2020 once "
+        "Ma'arrat al-Nu'man (58,008) had fallen too (176,418 by 28 Jan 2020) "
+        "(places.csv census figures; timeline_2019_2020.csv capture and turkish_move rows): "
+        "with Russia's rung share, 200,000 puts the first below and the second above "
+        "`mass_reinforcement`.",
+    )
     casualty_threshold_soldiers: float = Field(
         20.0, gt=0, description="Turkish soldiers killed over `window_days` at pressure 1."
     )
@@ -449,7 +498,7 @@ class TurkeyConfig(LadderConfig):
         "and the other side's ground this close puts the post under fire (estimate).",
     )
     casualties_per_front_post_day: float = Field(
-        0.04,
+        0.01,
         ge=0,
         le=5,
         description="Expected Turkish soldiers killed a day by government ground fire at "
@@ -457,21 +506,25 @@ class TurkeyConfig(LadderConfig):
         "opposition ground with government ground near, or encircled in government ground "
         "with opposition ground near (Turkey kept encircled posts manned, as Morek's from "
         "Aug 2019; escalation_ladder.json), per unit of troop exposure and of offensive "
-        "intensity; "
-        "times `targeted_casualty_multiplier` while Russia strikes near Turkish positions "
-        "(estimate: the MoD counted 59 dead from 3 Feb to 5 Mar 2020, most from Syrian "
-        "artillery and air strikes on troops in the offensive's path, timeline "
-        "turkish_casualties rows: ~1.5 a day at ~3 posts, exposure 6, intensity 0.8, "
-        "targeted, gives ~0.03, rounded up to 0.04; spring 2019 had 1 dead, so it is high "
-        "there). It lets a free run reach the top rungs, which only Turkish dead carry; a "
-        "history run scripts its dead and sets it to 0.",
+        "intensity; times `targeted_casualty_multiplier` while Russia strikes near Turkish "
+        "positions. Estimate from 2019: 1 soldier killed (OP 11, 27 Jun 2019; timeline "
+        "turkish_casualties rows) in about 120 days with about 3 posts near the front, "
+        "intensity 0.4 and exposure 1.5 gives ~0.005, rounded up to 0.01 (0.04 before, set "
+        "from Feb 2020, gave ~10 dead in the free run's 2019). It lets a free run reach the "
+        "top rungs, which only Turkish dead (and, for `mass_reinforcement`, the towns lost) "
+        "carry; a history run scripts its dead and sets it to 0.",
     )
     targeted_casualty_multiplier: float = Field(
-        3.0,
+        10.0,
         ge=1,
         le=20,
-        description="Times more soldiers killed per exposed sortie while Russia's rung "
-        "strikes near Turkish positions on purpose (estimate).",
+        description="Times more soldiers killed at the posts and per exposed sortie while "
+        "Russia's rung strikes near Turkish positions on purpose. Estimate from Feb 2020: "
+        "59 killed from 3 Feb to 5 Mar 2020 (timeline turkish_casualties rows), ~1.9 a day, "
+        "at about 4 posts, intensity 0.8, exposure 5, is ~12 times "
+        "`casualties_per_front_post_day`, rounded to 10 (3 before): in 2019 the fire around "
+        "the posts was deconflicted (Russia blamed militants for the 13 Jun 2019 shelling), "
+        "in 2020 Turkish troops were struck directly (Saraqib, Taftanaz, Balyun).",
     )
     observation_posts: list[Place] = Field(
         default_factory=lambda: [
@@ -487,13 +540,14 @@ class TurkeyConfig(LadderConfig):
         default_factory=default_turkey_ladder,
         min_length=1,
         description="Turkey's rungs, bottom first. Displacement at the border and lost "
-        "ground carry the lower rungs; `mass_reinforcement` and `spring_shield` are "
-        "`carried_by` Turkish soldiers killed only (plus Russia's rung share, which is "
-        "highest when it strikes near Turkish posts): Turkey sent ~6,500 troops from 2 Feb "
-        "2020 as its soldiers were being killed near Saraqib, and launched Spring Shield "
-        "after 34 were killed at Balyun on 27 Feb 2020, not in Jul-Aug 2019 when "
-        "displacement alone was already high (escalation_ladder.json turkish_rungs; "
-        "timeline_2019_2020.csv, turkish_casualties and turkish_move rows).",
+        "ground carry the lower rungs; `mass_reinforcement` is `carried_by` the towns lost "
+        "or Turkish soldiers killed, `spring_shield` by the dead only (plus Russia's rung "
+        "share, which is highest when it strikes near Turkish posts): Turkey sent ~6,500 "
+        "troops from 2 Feb 2020 once Ma'arrat al-Nu'man had fallen (28 Jan) and its "
+        "soldiers were being killed near Saraqib, and launched Spring Shield after 34 were "
+        "killed at Balyun on 27 Feb 2020, not in Jul-Aug 2019 when displacement alone was "
+        "already high (escalation_ladder.json turkish_rungs; timeline_2019_2020.csv, "
+        "capture, turkish_casualties and turkish_move rows).",
     )
 
 
@@ -504,7 +558,15 @@ class RussiaConfig(LadderConfig):
         0.55, ge=0, le=1, description="Patience with Turkey's Sochi commitments, 0..1."
     )
     patience_decay_per_day: float = Field(
-        0.004, ge=0, le=1, description="Patience lost each day HTS still holds ground."
+        0.002,
+        ge=0,
+        le=1,
+        description="Patience lost each day HTS still holds ground, through truces too (not "
+        "while a reached ceasefire holds). Estimate: from 0.55 it runs out over the eight "
+        "months from the spring offensive to the winter one (29 Apr - 19 Dec 2019, "
+        "timeline_2019_2020.csv offensive rows), not in the first three months (0.004 "
+        "before: Damascus went all-out in July 2019, Russia struck near Turkish posts from "
+        "31 Jul 2019).",
     )
     patience_after_ceasefire: float = Field(
         1.0, ge=0, le=1, description="Patience restored when a ceasefire is reached (estimate)."
@@ -571,9 +633,25 @@ class CeasefireConfig(_Section):
         50.0, gt=0, description="Turkish dead (cumulative) that make Ankara accept a deal."
     )
     government_losses_fighters: float = Field(
-        3_000, gt=0, description="Government losses (cumulative) that make Moscow accept."
+        3_000,
+        gt=0,
+        description="Government losses (cumulative) that make Moscow accept a pause: a truce "
+        "(`truce_days`) while Turkey's dead are under `turkey_casualties_soldiers`, a "
+        "ceasefire once they are past it (estimate).",
     )
     duration_days: int = Field(365, ge=0, description="How long a reached ceasefire holds.")
+    truce_days: int = Field(
+        110,
+        ge=0,
+        le=3650,
+        description="How long a truce holds, days: reached once a run, when the government's "
+        "cumulative losses pass `government_losses_fighters` while Turkey's dead are still "
+        "under `turkey_casualties_soldiers`; it leaves Russia's patience as it was, so the "
+        "offensive resumes when it ends (sourced: the unilateral government truce of 31 Aug "
+        "2019, after the spring campaign took Khan Shaykhun, held on the ground until the "
+        "winter offensive of 19 Dec 2019, 110 days; timeline_2019_2020.csv truce and "
+        "offensive rows). 0: no truce.",
+    )
     active: bool = Field(
         False, description="Force a ceasefire (for scripted events).", json_schema_extra=SETTING
     )
@@ -749,6 +827,18 @@ class RebelsConfig(_Section):
     )
     cooperation_rise_per_day: float = Field(0.08, ge=0, le=1, description="Rise under threat.")
     cooperation_decay_per_day: float = Field(0.02, ge=0, le=1, description="Decay without.")
+    defence_concentration: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of each group's combat power moved to the front cells where the "
+        "government attacks (in proportion to its effort there), the rest spread evenly "
+        "over the group's front. Estimate: in May-July 2019 the NLF, Jaysh al-Izza and HTS "
+        "massed in northern Hama, with Turkish TOWs, and stalled the offensive there (Kafr "
+        "Nabudah lost 8 May, retaken 22 May; Jibin and Tal Malah retaken 6 Jun; "
+        "timeline_2019_2020.csv); with 0 the spring offensive took Khan Shaykhun by late "
+        "June instead of 20 Aug 2019.",
+    )
     cooperation_bonus: float = Field(
         0.6, ge=0, le=5, description="Defensive power added at full cooperation (share)."
     )
