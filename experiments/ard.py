@@ -10,6 +10,9 @@ Example::
 
     python -m experiments.ard scenarios/history_2019_2020.yaml --seeds 10 --to 2019-08-31
     python -m experiments.ard scenarios/default.yaml --observed FILE --column in_camps
+    python -m experiments.ard scenarios/history_2019_2020_calibrated.yaml \
+        --observed scenarios/data/displacement_winter_2019_2020.csv \
+        --from 2019-12-01 --since 2019-11-30 --plot docs/images/winter_2019_2020.png
 """
 
 from __future__ import annotations
@@ -74,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PNG",
+        help="also draw the model's median and 5-95 %% band against the record to this file",
+    )
     args = parser.parse_args(argv)
     try:
         record = load_observed(args.observed, args.observed_column)
@@ -94,12 +103,20 @@ def main(argv: list[str] | None = None) -> int:
     tasks = [(args.scenario, s, args.column, tuple(args.overrides)) for s in range(args.seeds)]
     bar = tqdm(total=len(tasks), desc="runs", unit="run", disable=args.quiet)
     runs = []
-    with ProcessPoolExecutor(max_workers=max(args.workers, 1)) as pool:
-        for out in pool.map(_task, tasks):
-            runs.append(out)
+    if args.workers <= 1:  # in this process: no fork
+        for task in tasks:
+            runs.append(_task(task))
             bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            for out in pool.map(_task, tasks):
+                runs.append(out)
+                bar.update()
     bar.close()
     print(report(args, record, runs, time.perf_counter() - start))
+    if args.plot:
+        plot(args, record, runs)
+        print(f"plot: {args.plot}")
     return 0
 
 
@@ -133,6 +150,38 @@ def report(
         f"median {med:.2f} (10-90 %: {lo:.2f}–{hi:.2f}) over {len(scores)} seeds",
     ]
     return "\n".join(lines)
+
+
+def plot(
+    args: argparse.Namespace, record: ObservedSeries, runs: list[tuple[list[str], list[float]]]
+) -> None:
+    """Draw the model's daily median and 5-95 % band over seeds against the record."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dates = [dt.date.fromisoformat(d) for d in runs[0][0]]
+    values = np.array([v for _, v in runs], dtype=float)
+    start = args.since or record.dates[0] - dt.timedelta(days=30)
+    keep = [i for i, d in enumerate(dates) if start <= d <= record.dates[-1]]
+    if args.since is not None:
+        values = values - values[:, [dates.index(args.since)]]
+    shown = [dates[i] for i in keep]
+    low, median, high = np.quantile(values[:, keep], [0.05, 0.5, 0.95], axis=0)
+    fig, ax = plt.subplots(figsize=(8, 4.2), constrained_layout=True)
+    ax.fill_between(shown, low, high, color="#1f3b5c", alpha=0.2, label="model 5-95 %")
+    ax.plot(shown, median, color="#1f3b5c", label=f"model median ({len(runs)} seeds)")
+    ax.plot(record.dates, record.values, "o", color="#d62f3a", label="record")
+    since = f" since {args.since}" if args.since else ""
+    ax.set_ylabel(f"{args.column}{since}")
+    ax.set_title(f"{args.scenario.name} against {args.observed.name}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    args.plot.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.plot, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -107,3 +107,16 @@ def test_the_ard_study_exits_2_on_a_bad_record(tmp_path, capsys):
     assert main([str(REPO / "scenarios" / "default.yaml"), "--observed", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "f.csv:2: moves:" in err
+
+
+def test_the_ard_study_draws_the_model_against_the_record(tmp_path, capsys):
+    from experiments.ard import main
+
+    record = tmp_path / "r.csv"
+    record.write_text("date,moves\n2019-05-05,1000\n2019-05-09,2000\n", encoding="utf-8")
+    png = tmp_path / "plots" / "fit.png"
+    args = [str(REPO / "scenarios" / "default.yaml"), "--observed", str(record)]
+    args += ["--set", "grid.cell_km=6", "--set", "days=12", "--seeds", "2", "--workers", "1"]
+    assert main([*args, "--quiet", "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"plot: {png}" in capsys.readouterr().out
