@@ -48,6 +48,38 @@ def _task(task: tuple[Path, int, str, tuple[str, ...]]) -> tuple[list[str], list
     return run_series(*task)
 
 
+def record_within_run(
+    scenario: Path,
+    observed: Path,
+    observed_column: str | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+) -> ObservedSeries | None:
+    """The record's points from ``first`` to ``last`` that lie within the scenario's run.
+
+    Returns:
+        The points, or None after printing one ``error:`` line per problem to stderr (a
+        bad record or scenario, or no point within the run's dates).
+    """
+    try:
+        record = load_observed(observed, observed_column)
+        config = load_scenario(scenario, overrides)
+    except ObservedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return None
+    end = config.start_date + dt.timedelta(days=config.days)
+    record = record.between(first or config.start_date, min(last or end, end))
+    if not record.dates:
+        print(f"error: {observed}: no observation within the run's dates", file=sys.stderr)
+        return None
+    return record
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line; returns the exit status."""
     parser = argparse.ArgumentParser(
@@ -84,20 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         help="also draw the model's median and 5-95 %% band against the record to this file",
     )
     args = parser.parse_args(argv)
-    try:
-        record = load_observed(args.observed, args.observed_column)
-        scenario = load_scenario(args.scenario, args.overrides)
-    except ObservedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ScenarioError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
-    end = scenario.start_date + dt.timedelta(days=scenario.days)
-    record = record.between(args.first or scenario.start_date, min(args.last or end, end))
-    if not record.dates:
-        print(f"error: {args.observed}: no observation within the run's dates", file=sys.stderr)
+    record = record_within_run(
+        args.scenario, args.observed, args.observed_column, args.overrides, args.first, args.last
+    )
+    if record is None:
         return 2
     start = time.perf_counter()
     tasks = [(args.scenario, s, args.column, tuple(args.overrides)) for s in range(args.seeds)]

@@ -26,9 +26,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sim.experiments.observed import ObservedError, ObservedSeries, ard, load_observed
-from sim.model import EscalationModel
-from sim.world.loader import ScenarioError, load_scenario
+from experiments.ard import record_within_run, run_series
+from sim.experiments.observed import ObservedSeries, ard
 
 #: Columns of points.csv that are not keys.
 NOT_KEYS = {"stage", "point", "runs", "ard_mean", "ard_sd"}
@@ -48,10 +47,8 @@ def near_best_points(points_csv: Path, within: float) -> list[tuple[float, dict[
 
 def _score(task: tuple[Path, tuple[str, ...], int, ObservedSeries, dt.date | None]) -> float:
     scenario, changes, seed, record, since = task
-    model = EscalationModel(load_scenario(scenario, [*changes, f"seed={seed}"]))
-    model.run()
-    series = model.timeseries()
-    return ard(series["date"], series["displacement_movements"], record, since)
+    dates, moves = run_series(scenario, seed, "displacement_movements", changes)
+    return ard(dates, moves, record, since)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,20 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
     args = parser.parse_args(argv)
     points_csv = args.folder / "points.csv"
-    try:
-        if not points_csv.is_file():
-            raise ObservedError(f"{points_csv}: no such file (run idlib-sim calibrate first)")
-        record = load_observed(args.observed)
-        scenario = load_scenario(args.scenario)
-    except ObservedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    if not points_csv.is_file():
+        print(f"error: {points_csv}: no such file (run idlib-sim calibrate first)", file=sys.stderr)
         return 2
-    except ScenarioError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+    record = record_within_run(args.scenario, args.observed, first=args.first, last=args.last)
+    if record is None:
         return 2
-    end = scenario.start_date + dt.timedelta(days=scenario.days)
-    record = record.between(args.first or scenario.start_date, min(args.last or end, end))
     points = near_best_points(points_csv, args.within)
     tasks = [
         (args.scenario, tuple(f"{k}={v}" for k, v in values.items()), seed, record, args.since)
