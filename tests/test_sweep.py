@@ -211,6 +211,38 @@ def test_resume_refuses_a_folder_of_another_experiment(smoke_two_workers, tmp_pa
     assert "different experiment" in capsys.readouterr().err
 
 
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_resume_refuses_a_folder_whose_scenario_or_model_code_changed(
+    tmp_path, capsys, monkeypatch
+):
+    scenario = tmp_path / "base.yaml"
+    default = (REPO / "scenarios" / "default.yaml").as_posix()
+    scenario.write_text(f"extends: {default}\ndays: 3\ngrid: {{cell_km: 6}}\n", "utf-8")
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(f"name: tiny\nbase: {scenario.as_posix()}\nreplicates: 1\n", "utf-8")
+    out = tmp_path / "out"
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    before = _folder_bytes(out)
+    resume = ["sweep", str(exp), "--out", str(out), "--resume", "--workers", "1", "--quiet"]
+    assert main(resume) == 0  # nothing changed: it resumes (nothing left to run)
+    capsys.readouterr()
+    # The experiment file is the same, but its base scenario now says something else.
+    scenario.write_text(f"extends: {default}\ndays: 4\ngrid: {{cell_km: 6}}\n", "utf-8")
+    assert main(resume) == 2
+    assert "different experiment" in capsys.readouterr().err
+    scenario.write_text(f"extends: {default}\ndays: 3\ngrid: {{cell_km: 6}}\n", "utf-8")
+    # The same files, on other model code.
+    monkeypatch.setattr("sim.experiments.spec.model_code_fingerprint", lambda: "other code")
+    assert main(resume) == 2
+    assert "model's code" in capsys.readouterr().err
+    assert _folder_bytes(out).keys() == before.keys()
+    changed = [k for k in before if before[k] != _folder_bytes(out)[k]]
+    assert not [k for k in changed if k.startswith("runs")], "runs were touched"
+
+
 def test_paired_difference_finds_a_known_shift_that_seeds_hide():
     rng = np.random.default_rng(1)
     noise = rng.normal(0, 1000, size=40)  # replicate-to-replicate spread, shared by the pair

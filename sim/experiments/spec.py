@@ -7,6 +7,7 @@ outputs to keep. Every problem is one line ``FILE:LINE: key.path: message``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -110,12 +111,40 @@ class Experiment(_Strict):
         return data
 
     def digest(self) -> str:
-        """SHA-256 of what decides the runs (name, scenarios, factors, design, seeds, outputs)."""
+        """SHA-256 of what decides the runs.
+
+        The experiment (name, scenarios, factors, design, seeds, outputs), what its base
+        scenario file says once loaded (its ``extends:`` chain and the schema's defaults
+        included) and the model's code: a sweep folder made before either changed is
+        not resumed with new runs mixed into old ones.
+        """
         data = self.resolved()
         for key in ("description", "source"):
             data.pop(key, None)
+        data["base_scenario_sha256"] = scenario_fingerprint(self.base_path())
+        data["model_code_sha256"] = model_code_fingerprint()
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def scenario_fingerprint(path: Path) -> str:
+    """SHA-256 of a scenario as loaded (every default filled in); of its bytes if it fails."""
+    try:
+        text = json.dumps(load_scenario(path).model_dump(mode="json"), sort_keys=True)
+    except (ScenarioError, OSError):
+        text = path.read_bytes().hex() if path.is_file() else str(path)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def model_code_fingerprint() -> str:
+    """SHA-256 of the source files of the ``sim`` package (paths and contents)."""
+    root = Path(__file__).resolve().parents[1]
+    sha = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        sha.update(path.relative_to(root).as_posix().encode())
+        sha.update(path.read_bytes())
+    return sha.hexdigest()
 
 
 def _line_map(node: yaml.Node, path: KeyPath, out: dict[KeyPath, int]) -> None:

@@ -90,8 +90,9 @@ def prepare_folder(
         digest = (yaml.safe_load(stored.read_text(encoding="utf-8")) or {}).get("digest")
         if digest != exp.digest():
             raise SweepFolderError(
-                f"{out}: holds a different experiment (digest {str(digest)[:12]}); "
-                "resume only with the same file"
+                f"{out}: holds a different experiment (digest {str(digest)[:12]}): the "
+                "experiment file, what its base scenario says or the model's code changed "
+                "since its runs; resume only the same experiment on the same code"
             )
         return
     (out / RUNS).mkdir(parents=True, exist_ok=True)
