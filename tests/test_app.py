@@ -184,6 +184,8 @@ def test_the_ceasefire_line_explains_russias_patience_resetting():
             "ceasefire.turkey_casualties_soldiers": 1,
             "ceasefire.government_losses_fighters": 1,
             "ceasefire.truce_days": 0,  # no truce first: the deal itself
+            # Turkish posts under fire from the start, so that a soldier dies in the run.
+            "turkey.casualties_per_front_post_day": 0.5,
         },
     )
     model = EscalationModel(scenario)

@@ -6,6 +6,7 @@ from conftest import scenario
 from scipy import ndimage
 
 from sim.mechanisms import combat
+from sim.mechanisms import displacement as disp
 from sim.model import EscalationModel
 from sim.world.geography import GOVERNMENT, HTS, NLF, TURKEY
 from sim.world.loader import ScenarioError, load_scenario
@@ -161,7 +162,7 @@ def test_recorded_strikes_fly_as_recorded_times_the_scale_even_in_a_ceasefire():
 
 
 @pytest.mark.parametrize("cell_km", [1.0, 2.0])
-def test_fear_of_a_capture_falls_off_with_km_from_the_captured_ground(cell_km):
+def test_fear_of_a_capture_reaches_the_ground_around_it_and_is_then_forgotten(cell_km):
     event = [{"day": 2, "capture": CAPTURE, "note": "the town falls"}]
     model = EscalationModel(scenario(**{**QUIET, "grid.cell_km": cell_km, "events": event}))
     territory = model.territory
@@ -172,12 +173,51 @@ def test_fear_of_a_capture_falls_off_with_km_from_the_captured_ground(cell_km):
     near = territory.recent_change_nearness(model.day, 7, scale_km)
     taken = territory.captured_day == 2
     assert taken.any() and (near[taken] == 1.0).all()
-    # Outside the captured ground the fear is exp(-km / scale), in km whatever the cell.
     km = ndimage.distance_transform_edt(~taken) * cell_km
-    assert np.allclose(near, np.exp(-km / scale_km))
-    assert near[km > 3 * scale_km].max() < np.exp(-3)
+    # Next to the captured ground about half the ground around is captured ground; it
+    # falls off with the km from it, whatever the cell.
+    assert 0.2 < near[(km > 0) & (km <= 2)].mean() < 0.6
+    assert near[km > 3 * scale_km].max() < 0.01
+    assert near[(km > 0) & (km <= 2)].mean() > near[(km > 4) & (km <= 6)].mean() > 0.01
     # It is forgotten after the memory days.
     assert not territory.recent_change_nearness(model.day + 8, 7, scale_km).any()
+
+
+def test_ground_lost_and_retaken_within_the_memory_days_frightens_nobody():
+    events = [
+        {"day": 2, "capture": CAPTURE, "note": "the town falls"},
+        {"day": 4, "capture": {**CAPTURE, "by": "hts"}, "note": "and is retaken"},
+    ]
+    model = EscalationModel(scenario(**{**QUIET, "events": events}))
+    scale_km = model.config.civilians.control_change_scale_km
+    for _ in range(3):
+        model.step()
+    assert model.territory.recent_change_nearness(model.day, 7, scale_km).max() == 1.0
+    model.step()  # day 4: back with the rebels
+    assert (model.territory.captured_day == 4).any()
+    assert not model.territory.recent_change_nearness(model.day, 7, scale_km).any()
+
+
+def test_changed_ground_weighs_by_its_area_whatever_the_cells():
+    scale_km = 4.0
+    # One 2 km cell taken, or four 1 km cells (together or scattered): 4 km² each time.
+    one = np.zeros((40, 40), dtype=bool)
+    one[20, 20] = True
+    block = np.zeros((80, 80), dtype=bool)
+    block[40:42, 40:42] = True
+    scattered = np.zeros((80, 80), dtype=bool)
+    scattered[[40, 50, 30, 44], [40, 30, 52, 60]] = True
+    coarse = disp.changed_ground_nearness(one, 2.0, scale_km)
+    together = disp.changed_ground_nearness(block, 1.0, scale_km)
+    apart = disp.changed_ground_nearness(scattered, 1.0, scale_km)
+    # The field sums to the same km² however the 4 km² were cut up.
+    for field, cell_km2 in ((coarse, 4.0), (together, 1.0), (apart, 1.0)):
+        assert field.sum() * cell_km2 == pytest.approx(coarse.sum() * 4.0, rel=0.05)
+    # Away from it, the 1 km field averaged over 2 km cells is the 2 km field.
+    averaged = together.reshape(40, 2, 40, 2).mean(axis=(1, 3))
+    far = ndimage.distance_transform_edt(~one) >= 2
+    assert np.abs(averaged - coarse)[far].max() < 0.002
+    assert not disp.changed_ground_nearness(np.zeros((5, 5), dtype=bool), 1.0, 4.0).any()
 
 
 def _share_inside(model: EscalationModel, lat: float, lon: float, radius_km: float) -> float:

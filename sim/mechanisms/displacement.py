@@ -8,6 +8,7 @@ person deciding independently, at the cost of one draw per group.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 from scipy.stats import norm
 
 from sim.mechanisms.stencils import box_sum_3x3
@@ -48,6 +49,31 @@ def perceived_risk(
     risk *= 1.0 - memory_decay_per_day
     risk += memory_decay_per_day * memory
     return risk
+
+
+def changed_ground_nearness(changed: np.ndarray, cell_km: float, scale_km: float) -> np.ndarray:
+    """How much of the ground around each cell changed hands, 0..1.
+
+    1 on the ground that changed hands; elsewhere the share of the ground around the
+    cell that did, weighted by a Gaussian of standard deviation ``scale_km`` (nothing
+    changed beyond the grid's edge). A share of ground is a ratio of areas, so the field
+    is the same on every grid: four 1 km cells taken weigh what one 2 km cell does. (A
+    distance to the nearest changed cell is not: the ground within a few km of some
+    patch grows with the number of patches, and a day's fighting leaves more, smaller
+    patches on smaller cells.)
+
+    Args:
+        changed: bool ``(rows, cols)``, the cells that changed hands.
+        cell_km: Cell side, km.
+        scale_km: Standard deviation of the Gaussian, km.
+
+    Returns:
+        Float ``(rows, cols)``; all zeros when no cell changed hands.
+    """
+    if not changed.any():
+        return np.zeros(changed.shape)
+    share = ndimage.gaussian_filter(changed.astype(float), scale_km / cell_km, mode="constant")
+    return np.maximum(share, changed, out=share)
 
 
 def leave_probability(

@@ -981,13 +981,19 @@ class CiviliansConfig(_Section):
         4.0,
         gt=0,
         le=100,
-        description="Decay length of the fear of ground changing hands, km: people flee "
-        "the towns next to a captured place, not only the place itself (OCHA SitReps of "
+        description="How far the fear of ground changing hands reaches, km: the standard "
+        "deviation of the Gaussian that weighs the share of the ground around a place "
+        "that changed sides (a share of area, the same on every grid). People flee the "
+        "towns next to a captured place, not only the place itself (OCHA SitReps of "
         "Dec 2019 - Feb 2020: communities emptied as the front approached, before they "
         "were taken; estimate).",
     )
     control_change_memory_days: int = Field(
-        7, ge=0, le=365, description="Days a change of control nearby frightens residents."
+        7,
+        ge=0,
+        le=365,
+        description="Days a change of control nearby frightens residents (ground lost and "
+        "retaken within them counts no more).",
     )
     front_fear_floor: float = Field(
         0.1,

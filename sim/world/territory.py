@@ -15,6 +15,7 @@ import numpy as np
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 from scipy import ndimage
 
+from sim.mechanisms import displacement as disp
 from sim.mechanisms.combat import captured_cells, exposed_government_cells, front_cells
 from sim.world.codes import CONTROL_NAMES, GOVERNMENT, HTS, NEVER_DAY, NLF, TURKEY
 from sim.world.geography import Geography
@@ -76,6 +77,10 @@ class Territory:
         self._government_gained: list[np.ndarray] = []
         self._government_lost = False
         self._distance_before: np.ndarray | None = None
+        # Government-held cells at the end of each day since the last change, by day:
+        # {day: mask}; a day without an entry looks like the latest day before it.
+        self._government_held_on: dict[int, np.ndarray] = {0: geo.control0 == GOVERNMENT}
+        self._recorded_version = 0
 
     def change_control(
         self,
@@ -172,6 +177,14 @@ class Territory:
     def record(self, day: int) -> None:
         """Keep today's opposition-held cells for the history windows."""
         self.opposition_cells[day] = int(self.opposition_mask.sum())
+        if self.version != self._recorded_version:
+            self._government_held_on[day] = self.control == GOVERNMENT
+            self._recorded_version = self.version
+
+    def government_held_on(self, day: int) -> np.ndarray:
+        """Government-held cells at the end of ``day`` (the start for ``day <= 0``): bool."""
+        days = [d for d in self._government_held_on if d <= max(day, 0)]
+        return self._government_held_on[max(days)]
 
     def ground_lost_km2(self, days: int, today: int) -> float:
         """Net opposition ground lost over the last ``days`` up to yesterday, km² (≥ 0)."""
@@ -241,16 +254,16 @@ class Territory:
         return ndimage.distance_transform_edt(~self.opposition_mask) * self.geo.cell_km
 
     def recent_change_nearness(self, day: int, memory_days: int, scale_km: float) -> np.ndarray:
-        """``exp(-distance to ground that changed hands in the last memory_days / scale_km)``.
+        """Nearness to ground the front crossed in the last ``memory_days``, 0..1.
 
-        1 on the cells that changed hands, falling off with the distance from them; 0
-        everywhere when no cell changed hands that recently. Float ``(rows, cols)``.
+        The ground that changed sides (government-held or not) between the end of day
+        ``day - memory_days - 1`` and now, through
+        :func:`~sim.mechanisms.displacement.changed_ground_nearness`. Ground lost and
+        retaken within those days does not count: the churn of single cells at the line,
+        taken and taken back, grows as the cells shrink. Float ``(rows, cols)``.
         """
-        recent = day - self.captured_day <= memory_days
-        if not recent.any():
-            return np.zeros(self.control.shape)
-        distance_km = ndimage.distance_transform_edt(~recent) * self.geo.cell_km
-        return np.exp(-distance_km / scale_km)
+        changed = (self.control == GOVERNMENT) != self.government_held_on(day - memory_days - 1)
+        return disp.changed_ground_nearness(changed, self.geo.cell_km, scale_km)
 
     def front_nearness(self, scale_km: float) -> np.ndarray:
         """``exp(-distance to government ground / scale_km)``: float ``(rows, cols)``."""
