@@ -147,3 +147,15 @@ def test_the_default_scenario_tells_one_story_on_1_5_and_3_km_cells():
         ratio = fine[name].mean() / coarse[name].mean()
         assert abs(ratio - 1) <= bound, (name, ratio, table(results, 3.0))
     assert set(fine) == set(OUTCOMES)
+
+
+def test_the_table_can_centre_on_the_median_which_one_rare_run_cannot_move():
+    # Three seeds per grid; at 3 km one rare run makes a hundred times the exits.
+    common = {name: np.array([10.0, 10.0, 10.0]) for name in OUTCOMES}
+    rare = {**common, "exited_via_checkpoints": np.array([9.0, 10.0, 1000.0])}
+    results = {2.0: common, 3.0: rare}
+    exits = list(OUTCOMES).index("exited_via_checkpoints") + 1  # after the cell size
+    by_mean = table(results, 2.0).splitlines()[-1].strip("| ").split(" | ")[exits]
+    by_median = table(results, 2.0, "median").splitlines()[-1].strip("| ").split(" | ")[exits]
+    assert by_mean == "340 [9–802] ×33.97 ✗"  # (9 + 10 + 1000) / 3 against 10
+    assert by_median == "10 [9–802] ×1.00"
