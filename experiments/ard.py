@@ -80,6 +80,19 @@ def record_within_run(
     return record
 
 
+def add_window_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the comparison window to a command line.
+
+    ``--from``/``--to`` bound the record's dates compared; ``--since`` counts the model
+    from that date (moves since then, as the record counts them).
+    """
+    parser.add_argument("--from", dest="first", type=dt.date.fromisoformat, help="first date")
+    parser.add_argument("--to", dest="last", type=dt.date.fromisoformat, help="last date")
+    parser.add_argument(
+        "--since", type=dt.date.fromisoformat, help="count the model from this date"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line; returns the exit status."""
     parser = argparse.ArgumentParser(
@@ -100,11 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         default="displacement_movements",
         help="model column compared (default displacement_movements: moves, as OCHA counts)",
     )
-    parser.add_argument("--from", dest="first", type=dt.date.fromisoformat, help="first date")
-    parser.add_argument("--to", dest="last", type=dt.date.fromisoformat, help="last date")
-    parser.add_argument(
-        "--since", type=dt.date.fromisoformat, help="count the model from this date"
-    )
+    add_window_arguments(parser)
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")

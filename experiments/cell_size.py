@@ -117,15 +117,15 @@ def table(
         cells = [f"{cell_km:g}" + (" (ref.)" if cell_km == reference_km else "")]
         for name, tol in OUTCOMES.items():
             values = results[cell_km][name]
-            mean = float(of(values))
+            centre = float(of(values))
             lo, hi = np.quantile(values, [0.1, 0.9])
-            ref_mean = float(of(ref[name]))
-            ratio = mean / ref_mean if ref_mean else float("nan")
-            ok = abs(ratio - 1) <= tol if ref_mean else mean == 0
+            ref_centre = float(of(ref[name]))
+            ratio = centre / ref_centre if ref_centre else float("nan")
+            ok = abs(ratio - 1) <= tol if ref_centre else centre == 0
             fmt = "{:.3f}" if name.startswith("territory") else "{:,.0f}"
             mark = "" if ok else " ✗"
             cells.append(
-                f"{fmt.format(mean)} [{fmt.format(lo)}–{fmt.format(hi)}] ×{ratio:.2f}{mark}"
+                f"{fmt.format(centre)} [{fmt.format(lo)}–{fmt.format(hi)}] ×{ratio:.2f}{mark}"
             )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

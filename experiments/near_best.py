@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from experiments.ard import record_within_run, run_series
+from experiments.ard import add_window_arguments, record_within_run, run_series
 from sim.experiments.observed import ObservedSeries, ard
 
 #: Columns of points.csv that are not keys.
@@ -61,11 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path, help="an `idlib-sim calibrate --out` folder")
     parser.add_argument("scenario", type=Path, help="the scenario that was calibrated")
     parser.add_argument("--observed", type=Path, required=True, help="the other record")
-    parser.add_argument("--from", dest="first", type=dt.date.fromisoformat, help="first date")
-    parser.add_argument("--to", dest="last", type=dt.date.fromisoformat, help="last date")
-    parser.add_argument(
-        "--since", type=dt.date.fromisoformat, help="count the model's moves since this date"
-    )
+    add_window_arguments(parser)
     parser.add_argument("--within", type=float, default=0.02, help="of the best ARD (0.02)")
     parser.add_argument("--seeds", type=int, default=4, help="seeds 0..N-1 per point (4)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
