@@ -2,8 +2,9 @@
 
 Runs one scenario at several cell sizes over replicate seeds and prints, per cell size,
 the mean over seeds (and the 10-90 % range) of each outcome on the last day, and its
-ratio to the reference cell size's mean. A simple serial or process-pool loop over the
-public model API; the sweep engine (``sim.experiments``) will take this over.
+ratio to the reference cell size's mean; then each ratio's 90 % bootstrap interval over
+seeds, which says whether that many seeds can tell the ratio from the tolerance. A
+simple serial or process-pool loop over the public model API.
 
 Example::
 
@@ -131,6 +132,71 @@ def table(
     return "\n".join(lines)
 
 
+def ratio_interval(
+    values: np.ndarray,
+    reference: np.ndarray,
+    centre: str = "mean",
+    level: float = 0.9,
+    draws: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Bootstrap interval of ``centre(values) / centre(reference)`` over seeds.
+
+    The seeds of each cell size are resampled with replacement, each side on its own
+    (runs on different grids share no random numbers), ``draws`` times.
+
+    Args:
+        values: An outcome over seeds at one cell size, ``(n,)``.
+        reference: The same outcome over seeds at the reference cell size, ``(m,)``.
+        centre: A key of :data:`CENTRES`.
+        level: Share of the bootstrap ratios the interval holds (the rest split evenly
+            between its two tails).
+        draws: Bootstrap samples.
+        seed: Seed of the resampling (the interval is reproducible).
+
+    Returns:
+        ``(low, high)``; ``(nan, nan)`` if the reference centre can be 0.
+    """
+    of = CENTRES[centre]
+    rng = np.random.default_rng(seed)
+    mine = of(values[rng.integers(0, values.size, (draws, values.size))], axis=1)
+    theirs = of(reference[rng.integers(0, reference.size, (draws, reference.size))], axis=1)
+    if (theirs == 0).any():
+        return float("nan"), float("nan")
+    low, high = np.quantile(mine / theirs, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def interval_table(
+    results: dict[float, dict[str, np.ndarray]], reference_km: float, centre: str = "mean"
+) -> str:
+    """A Markdown table of each ratio to the reference with its 90 % bootstrap interval.
+
+    A ratio whose interval is wider than the tolerance says that the seeds cannot tell
+    whether the goal is met; ✗ marks an interval wholly outside the tolerance.
+    """
+    head = "| `grid.cell_km` | " + " | ".join(f"`{n}`" for n in OUTCOMES) + " |"
+    lines = [head, "|---" * (len(OUTCOMES) + 1) + "|"]
+    of = CENTRES[centre]
+    ref = results[reference_km]
+    for cell_km in sorted(results):
+        if cell_km == reference_km:
+            continue
+        cells = [f"{cell_km:g}"]
+        for name, tol in OUTCOMES.items():
+            values = results[cell_km][name]
+            ref_centre = float(of(ref[name]))
+            if not ref_centre:
+                cells.append("–")
+                continue
+            ratio = float(of(values)) / ref_centre
+            low, high = ratio_interval(values, ref[name], centre)
+            outside = low > 1 + tol or high < 1 - tol
+            cells.append(f"×{ratio:.2f} [{low:.2f}–{high:.2f}]" + (" ✗" if outside else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def worst_deviation(results: dict[float, dict[str, np.ndarray]], reference_km: float) -> float:
     """Largest ``|mean / reference mean - 1| / tolerance`` over cell sizes and outcomes."""
     ref = results[reference_km]
@@ -150,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Run a scenario at several cell sizes over replicate seeds and print the "
         "mean of each outcome on the last day, its 10-90 %% range over seeds and its ratio "
         "to the reference cell size (✗ marks a ratio outside the tolerance: 10 %%, or 20 %% "
-        "for civilian deaths).",
+        "for civilian deaths); then each ratio's 90 %% bootstrap interval over seeds.",
     )
     parser.add_argument(
         "scenario", nargs="?", type=Path, default=Path("scenarios/default.yaml"), help="YAML file"
@@ -198,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
         f"to {args.reference_km:g} km ({wall:.0f} s, {args.workers} workers)\n"
     )
     print(table(results, args.reference_km, args.stat))
+    print(
+        f"\nRatio of each {args.stat} to {args.reference_km:g} km, with its 90 % bootstrap "
+        "interval over seeds (✗: the whole interval outside the tolerance)\n"
+    )
+    print(interval_table(results, args.reference_km, args.stat))
     return 0
 
 

@@ -92,13 +92,20 @@ def test_turkish_dead_grow_with_the_troops_turkey_exposes():
 
 def test_defence_moves_to_where_the_attack_falls():
     effort = np.array([4.0, 1.0, 1.0, 0.0])
-    even = combat.spread_defence(100.0, effort, 0.0)
-    massed = combat.spread_defence(100.0, effort, 1.0)
-    half = combat.spread_defence(100.0, effort, 0.5)
+    line_km = np.array([2.0, 2.0, 2.0, 2.0])
+    even = combat.spread_defence(100.0, effort, line_km, 0.0)
+    massed = combat.spread_defence(100.0, effort, line_km, 1.0)
+    half = combat.spread_defence(100.0, effort, line_km, 0.5)
     assert even == pytest.approx([25.0, 25.0, 25.0, 25.0])
     assert massed == pytest.approx([400 / 6, 100 / 6, 100 / 6, 0.0])
     assert half == pytest.approx((even + massed) / 2)
     assert half.sum() == pytest.approx(100.0)  # moved, not multiplied
+
+
+def test_the_defence_not_massed_is_spread_along_the_line_not_over_cells():
+    # The first cell stands for 3 km of line, the others for 1 km each.
+    even = combat.spread_defence(60.0, np.ones(4), np.array([3.0, 1.0, 1.0, 1.0]), 0.0)
+    assert even == pytest.approx([30.0, 10.0, 10.0, 10.0])
 
 
 def test_the_limited_offensive_attacks_along_its_first_axes_only():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import DEFAULT
 
-from experiments.cell_size import OUTCOMES, study, table
+from experiments.cell_size import OUTCOMES, interval_table, ratio_interval, study, table
 from sim.mechanisms import bombardment, combat, routing
 from sim.world.geography import GOVERNMENT, HTS, NLF
 
@@ -63,12 +63,57 @@ def _half_and_half(cell_km: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize("cell_km", CELLS_KM)
+def test_a_straight_front_is_as_long_as_it_is_on_every_grid(cell_km):
+    control = _half_and_half(cell_km)
+    line_km = combat.front_km_per_cell(control, cell_km, smoothing_km=4.5)
+    front = combat.front_cells(control)
+    assert (line_km[~front] == 0).all()
+    assert line_km.sum() == pytest.approx(SIDE_KM, rel=0.01)
+
+
+def _diamond(cell_km: float, half_diagonal_km: float = 20.0) -> np.ndarray:
+    """Government holds a square turned by 45° in the middle of the 60 km square."""
+    n = _grid(cell_km)
+    centre = (np.arange(n) + 0.5) * cell_km - SIDE_KM / 2
+    control = np.full((n, n), HTS, dtype=np.int8)
+    control[np.abs(centre[:, None]) + np.abs(centre[None, :]) <= half_diagonal_km] = GOVERNMENT
+    return control
+
+
+def test_a_staircase_is_measured_along_its_slope_not_along_its_steps():
+    # The diamond's edge is 4 x 20 x sqrt(2) = 113 km; its four corners are rounded by
+    # the 4.5 km smoothing, so somewhat less is measured, but as much on every grid.
+    # Front cells on a 45° staircase touch the other side one a row: their count times
+    # the side is 84-88 km, and would be for any slope up to 45°.
+    true_km = 4 * 20.0 * np.sqrt(2)
+    measured = {c: combat.front_km_per_cell(_diamond(c), c, 4.5).sum() for c in CELLS_KM}
+    assert max(measured.values()) / min(measured.values()) < 1.08, measured
+    for cell_km, km in measured.items():
+        assert 0.85 * true_km <= km <= true_km, measured
+        assert combat.front_cells(_diamond(cell_km)).sum() * cell_km < 0.8 * true_km
+
+
+def test_a_line_ragged_at_the_cells_scale_is_not_longer_for_it():
+    # On 1 km cells, a straight line pushed 1 km east and west on alternate rows has 1.5
+    # times the front cells of the straight line, but is no longer for the smoothing.
+    cell_km = 1.0
+    control = _half_and_half(cell_km)
+    n = _grid(cell_km)
+    control[::2, n // 2 - 1] = HTS
+    control[1::2, n // 2] = GOVERNMENT
+    assert combat.front_cells(control).sum() * cell_km == pytest.approx(1.5 * SIDE_KM)
+    line_km = combat.front_km_per_cell(control, cell_km, smoothing_km=4.5).sum()
+    assert line_km == pytest.approx(SIDE_KM, rel=0.02)
+
+
+@pytest.mark.parametrize("cell_km", CELLS_KM)
 def test_front_advances_the_same_km_a_day_whatever_the_cell(cell_km):
     # A straight 60 km front at overwhelming odds: 0.5 km a day takes 30 km² a day.
     control = _half_and_half(cell_km)
     front = np.flatnonzero(combat.front_cells(control))
     assert front.size == _grid(cell_km)
-    rate = combat.cell_rate_per_day(0.5, cell_km)
+    line_km = combat.front_km_per_cell(control, cell_km, 4.5).ravel()[front]
+    rate = combat.capture_rate_per_day(0.5, line_km, cell_km)
     p = combat.capture_probability(np.full(front.size, 1e6), rate)
     rng = np.random.default_rng(3)
     days = 400
@@ -78,9 +123,45 @@ def test_front_advances_the_same_km_a_day_whatever_the_cell(cell_km):
 
 
 def test_the_daily_chance_is_capped_at_one_cell_a_day():
-    assert combat.cell_rate_per_day(0.5, 2.0) == pytest.approx(0.25)
-    assert combat.cell_rate_per_day(5.0, 2.0) == 1.0
-    assert combat.cell_rate_per_day(0.0, 1.0) == 0.0
+    rate = combat.capture_rate_per_day(0.5, np.array([2.0, 2.0, 0.0]), 2.0)
+    assert rate == pytest.approx([0.25, 0.25, 0.0])
+    assert combat.capture_rate_per_day(5.0, np.array([2.0]), 2.0) == pytest.approx([1.0])
+
+
+def test_the_counterattack_odds_and_pace_are_in_km_not_cells():
+    # Rebels: 1,000 along 100 km of front. Government: 2,000 holding 20 km² of fresh
+    # ground 2 km deep, i.e. 10 km of line: 10 against 200 per km.
+    ratio = combat.counterattack_ratio(1_000.0, 2_000.0, 100.0, 20.0, 2.0)
+    assert ratio == pytest.approx(10 / 200)
+    # Twice the fresh ground is held twice as thinly.
+    assert combat.counterattack_ratio(1_000.0, 2_000.0, 100.0, 40.0, 2.0) == pytest.approx(
+        2 * ratio
+    )
+    # 0.1 km a day along 10 km of line retakes 1 km² a day, however many cells share it.
+    for cell_km, candidates in ((1.0, 16), (2.0, 5), (3.0, 2)):
+        rate = combat.retake_rate_per_day(0.1, 20.0, 2.0, candidates, cell_km)
+        assert rate * candidates * cell_km**2 == pytest.approx(1.0)
+    assert combat.retake_rate_per_day(10.0, 20.0, 2.0, 1, 1.0) == 1.0
+    assert combat.retake_rate_per_day(0.1, 20.0, 2.0, 0, 1.0) == 0.0
+
+
+@pytest.mark.parametrize("cell_km", [1.0, 3.0])
+def test_capture_draws_are_uniform_and_alike_within_the_scale_in_km(cell_km):
+    rng = np.random.default_rng(11)
+    n = _grid(cell_km) * 2
+    draws = np.stack([combat.correlated_uniforms(rng, (n, n), 4.5, cell_km) for _ in range(40)])
+    assert draws.min() > 0 and draws.max() < 1
+    assert (draws < 0.1).mean() == pytest.approx(0.1, abs=0.02)
+    assert draws.mean() == pytest.approx(0.5, abs=0.03)
+
+    def correlation(km: float) -> float:
+        k = round(km / cell_km)
+        return float(np.corrcoef(draws[:, :, :-k].ravel(), draws[:, :, k:].ravel())[0, 1])
+
+    # A Gaussian of 4.5 km makes draws 3 km apart alike (exp(-3²/(4 x 4.5²)) = 0.89 for
+    # the underlying normals) and 15 km apart nearly independent (0.06).
+    assert correlation(3.0) == pytest.approx(0.89, abs=0.06)
+    assert abs(correlation(15.0)) < 0.15
 
 
 @pytest.mark.parametrize("cell_km", [1.0, 2.0])
@@ -159,3 +240,35 @@ def test_the_table_can_centre_on_the_median_which_one_rare_run_cannot_move():
     by_median = table(results, 2.0, "median").splitlines()[-1].strip("| ").split(" | ")[exits]
     assert by_mean == "340 [9–802] ×33.97 ✗"  # (9 + 10 + 1000) / 3 against 10
     assert by_median == "10 [9–802] ×1.00"
+
+
+def test_the_ratio_interval_holds_the_true_ratio_and_narrows_with_more_seeds():
+    rng = np.random.default_rng(5)
+
+    def draw(n: int, mean: float) -> np.ndarray:
+        return rng.gamma(4.0, mean / 4.0, n)  # spread as wide as the exits' (CV 0.5)
+
+    # Over 200 studies of 20 seeds a side, the 90 % interval holds the true ratio, 1.1,
+    # about 90 % of the time (a percentile bootstrap holds it a little less on few seeds).
+    studies = [ratio_interval(draw(20, 1_100.0), draw(20, 1_000.0), draws=500) for _ in range(200)]
+    held = np.mean([low < 1.1 < high for low, high in studies])
+    assert 0.8 <= held <= 0.97
+    few = np.median([high - low for low, high in studies])
+    assert few > 0.2  # 20 such seeds cannot tell 1.1 from 1.0
+    many = ratio_interval(draw(400, 1_100.0), draw(400, 1_000.0))
+    assert many[1] - many[0] < 0.35 * few  # about sqrt(20 / 400) as wide
+    same = np.full(10, 7.0)
+    assert ratio_interval(same, same) == (1.0, 1.0)
+    assert ratio_interval(same, same, "median") == (1.0, 1.0)
+
+
+def test_the_interval_table_marks_only_a_ratio_surely_outside_the_tolerance():
+    rng = np.random.default_rng(8)
+    ref = {name: rng.normal(100.0, 1.0, 50) for name in OUTCOMES}
+    near = {name: values * 1.02 for name, values in ref.items()}
+    far = {**near, "in_camps": ref["in_camps"] * 1.5}
+    text = interval_table({2.0: ref, 1.0: near, 3.0: far}, 2.0)
+    rows = text.splitlines()[2:]
+    assert [row.split(" | ")[0] for row in rows] == ["| 1", "| 3"]
+    assert "✗" not in rows[0]
+    assert rows[1].count("✗") == 1 and "×1.50" in rows[1]

@@ -145,20 +145,25 @@ class GovernmentForces(ArmedGroup):
             return
         axes_in_use = m.government.effects.offensive_axes
         axis = self.axis_weight(axes_in_use).ravel()[cells]
+        line_km = territory.front_km_per_cell(cfg.front_smoothing_km).ravel()[cells]
+        effort = axis * line_km  # the attack's effort goes to km of line, not to cells
         attack = (
             self.strength_fighters
             * intensity
-            / cells.size
-            * (axis / max(float(axis.sum()) / cells.size, 1e-12))
+            * effort
+            / max(float(effort.sum()), 1e-12)
             * (1.0 + cfg.bombardment_support * front_impact.ravel()[cells])
         )
-        defence = m.alliance.defence_on(cells, axis)
+        defence = m.alliance.defence_on(cells, effort, line_km)
         front_ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
         coop = m.alliance.cooperation
         if not cfg.scripted_front:  # with a scripted front, only capture events move it
-            rate = combat.cell_rate_per_day(cfg.advance_km_per_day, m.geo.cell_km)
+            rate = combat.capture_rate_per_day(cfg.advance_km_per_day, line_km, m.geo.cell_km)
             p = combat.capture_probability(front_ratio, rate)
-            captured = combat.draw_among(m.rng, p)
+            draws = combat.correlated_uniforms(
+                m.rng, m.geo.shape, cfg.front_smoothing_km, m.geo.cell_km
+            )
+            captured = np.flatnonzero(draws.ravel()[cells] < p)
             territory.change_control(
                 cells[captured], GOVERNMENT, front_ratio[captured], "offensive", m.day, coop
             )
@@ -216,13 +221,16 @@ class RebelAlliance(mesa.Agent):
         m = self.model
         return sum(g.strength_fighters * g.power_multiplier() for g in (m.hts, m.nlf))
 
-    def defence_on(self, cells: np.ndarray, attack_effort: np.ndarray) -> np.ndarray:
+    def defence_on(
+        self, cells: np.ndarray, attack_effort: np.ndarray, line_km: np.ndarray
+    ) -> np.ndarray:
         """Rebel combat power on the given front cells (flat indices), ``(n,)``.
 
         Each group spreads its power over the front cells it holds:
         ``rebels.defence_concentration`` of it in proportion to the government's attack
-        effort there (``attack_effort``, ``(n,)``), the rest evenly
-        (:func:`sim.mechanisms.combat.spread_defence`).
+        effort there (``attack_effort``, ``(n,)``), the rest along the line (in
+        proportion to ``line_km``, the km of line each cell stands for, ``(n,)``;
+        :func:`sim.mechanisms.combat.spread_defence`).
         """
         m = self.model
         held = m.territory.control.ravel()[cells]
@@ -234,6 +242,7 @@ class RebelAlliance(mesa.Agent):
                 out[mine] = combat.spread_defence(
                     group.strength_fighters * group.power_multiplier(),
                     attack_effort[mine],
+                    line_km[mine],
                     concentration,
                 )
         return out
@@ -280,21 +289,25 @@ class RebelAlliance(mesa.Agent):
             return  # the front is input: only scripted captures move it
         if m.day - territory.last_change_day > cfg.counterattack_window_days:
             return  # nothing was lost recently enough to retake
-        hot = np.flatnonzero(
-            territory.exposed_government_mask
-            & (m.day - territory.captured_day <= cfg.counterattack_window_days)
-            & (territory.last_owner != GOVERNMENT)
-        )
+        fresh = territory.fresh_government_ground(m.day, cfg.counterattack_window_days)
+        hot = np.flatnonzero(fresh & territory.exposed_government_mask)  # on the line
         if hot.size == 0:
             return
-        defence = self.defensive_power() / max(int(np.count_nonzero(territory.front_mask)), 1)
-        attack_gov = (
-            m.government_forces.strength_fighters
-            * max(intensity, cfg.counterattack_min_intensity)
-            / hot.size
+        fresh_km2 = float(np.count_nonzero(fresh)) * m.geo.cell_area_km2
+        local_ratio = combat.counterattack_ratio(
+            self.defensive_power(),
+            m.government_forces.strength_fighters * max(intensity, cfg.counterattack_min_intensity),
+            territory.front_length_km(cfg.front_smoothing_km),
+            fresh_km2,
+            cfg.counterattack_depth_km,
         )
-        local_ratio = defence / max(attack_gov, 1e-9)  # the same on every hot cell
-        rate = combat.cell_rate_per_day(cfg.counterattack_km_per_day, m.geo.cell_km)
+        rate = combat.retake_rate_per_day(
+            cfg.counterattack_km_per_day,
+            fresh_km2,
+            cfg.counterattack_depth_km,
+            hot.size,
+            m.geo.cell_km,
+        )
         p = combat.capture_probability(local_ratio, rate)
         retaken = hot[combat.draw_among(m.rng, np.full(hot.size, p * self.cooperation))]
         if retaken.size:

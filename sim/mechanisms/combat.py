@@ -6,7 +6,7 @@ Pure functions. Control codes are those of :mod:`sim.world.codes`.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage, special
 
 from sim.mechanisms.stencils import box_sum_3x3, touches_4
 from sim.world.codes import GOVERNMENT, HTS, NLF
@@ -77,20 +77,25 @@ def captured_cells(
     return np.flatnonzero(other_side & (distance_km <= radius_km))
 
 
-def spread_defence(power: float, attack_effort: np.ndarray, concentration: float) -> np.ndarray:
+def spread_defence(
+    power: float, attack_effort: np.ndarray, line_km: np.ndarray, concentration: float
+) -> np.ndarray:
     """A group's combat power on each front cell it holds, ``(n,)``; sums to ``power``.
 
     Args:
         power: The group's combat power (fighters times multipliers).
         attack_effort: The attacker's relative effort on each of those cells, ``(n,)``.
+        line_km: Km of line each of those cells stands for, ``(n,)``.
         concentration: Share of the power moved to where the attack falls (in proportion
-            to its effort), 0..1; the rest is spread evenly.
+            to its effort), 0..1; the rest is spread evenly along the line.
     """
     n = attack_effort.size
-    total = float(attack_effort.sum())
     even = np.full(n, 1.0 / n)
-    where = attack_effort / total if total > 0 else even
-    return power * ((1.0 - concentration) * even + concentration * where)
+    total_km = float(line_km.sum())
+    along = line_km / total_km if total_km > 0 else even
+    total = float(attack_effort.sum())
+    where = attack_effort / total if total > 0 else along
+    return power * ((1.0 - concentration) * along + concentration * where)
 
 
 def capture_probability(ratio: np.ndarray, rate_per_day: float) -> np.ndarray:
@@ -102,14 +107,114 @@ def capture_probability(ratio: np.ndarray, rate_per_day: float) -> np.ndarray:
     return rate_per_day * r2 / (1.0 + r2)
 
 
-def cell_rate_per_day(advance_km_per_day: float, cell_km: float) -> float:
-    """Daily chance a front cell changes hands when the front moves ``advance_km_per_day``.
+def front_km_per_cell(control: np.ndarray, cell_km: float, smoothing_km: float) -> np.ndarray:
+    """Length of line each front cell stands for, km, measured smoothed over ``smoothing_km``.
 
-    A front of length ``L`` km runs along about ``L / cell_km`` cells, each ``cell_km``
-    deep, so ground taken a day, ``L / cell_km * p * cell_km**2``, is ``L`` times the
-    advance whatever the cell size when ``p = advance / cell_km`` (at most one cell a day).
+    The share of government ground among government and opposition ground, averaged
+    with a Gaussian of ``smoothing_km``, rises from 0 to 1 across the line; the integral
+    of its gradient's size over an area is the mean length of its contours there (the
+    co-area formula). That length near each front cell, divided by the number of front
+    cells near it (both averaged with the same Gaussian), is the cell's share of the
+    line. Where the line is ragged at the scale of the cells, or runs as a staircase,
+    there are more front cells per km and each stands for less: a count of front cells
+    times their side would grow as the cells shrink, this does not.
+
+    Args:
+        control: Control codes, ``(rows, cols)``.
+        cell_km: Side of a cell, km.
+        smoothing_km: Standard deviation of the Gaussian, km.
+
+    Returns:
+        float ``(rows, cols)``: km of line on each front cell (:func:`front_cells`), 0
+        elsewhere. Its sum is the front's length.
     """
-    return min(1.0, advance_km_per_day / cell_km)
+    government = (control == GOVERNMENT).astype(float)
+    either = government + ((control == HTS) | (control == NLF))
+    sigma_cells = smoothing_km / cell_km
+    near_government = ndimage.gaussian_filter(government, sigma_cells, mode="nearest")
+    near_either = ndimage.gaussian_filter(either, sigma_cells, mode="nearest")
+    # Away from both (Turkish-held ground, the map's edge) the share is undefined: 0 there.
+    defined = near_either > 0.05
+    share = np.divide(near_government, near_either, out=np.zeros_like(either), where=defined)
+    d_row, d_col = np.gradient(share, cell_km)
+    line_km = np.where(defined, np.hypot(d_row, d_col), 0.0) * cell_km**2
+    front = front_cells(control)
+    line_near = ndimage.gaussian_filter(line_km, sigma_cells, mode="nearest")
+    # The line's km were spread once already by the share's own smoothing, about the
+    # line itself: the cells on both sides of it (half a cell off, each way) are spread
+    # twice as widely (in variance), so that the two profiles match across the line.
+    both_sides = (front.astype(float) + exposed_government_cells(control)) / 2
+    front_near = ndimage.gaussian_filter(both_sides, np.sqrt(2.0) * sigma_cells, mode="nearest")
+    per_cell = np.divide(line_near, front_near, out=np.zeros_like(line_near), where=front)
+    return per_cell
+
+
+def capture_rate_per_day(
+    advance_km_per_day: float, line_km: np.ndarray, cell_km: float
+) -> np.ndarray:
+    """Daily chance each front cell falls when the front moves ``advance_km_per_day``.
+
+    A cell standing for ``line_km`` of line gives ``advance x line_km`` km² a day at that
+    pace, so the ground taken a day is the advance times the front's length whatever the
+    cell size and however ragged the line is at the cells' scale (at most one cell a
+    day).
+
+    Args:
+        advance_km_per_day: Pace of the front at overwhelming odds, km a day.
+        line_km: Km of line each front cell stands for (:func:`front_km_per_cell`),
+            ``(n,)``.
+        cell_km: Side of a cell, km.
+
+    Returns:
+        ``(n,)``, each in 0..1.
+    """
+    return np.minimum(1.0, advance_km_per_day * line_km / cell_km**2)
+
+
+def counterattack_ratio(
+    rebel_power: float,
+    government_power: float,
+    front_length_km: float,
+    fresh_ground_km2: float,
+    depth_km: float,
+) -> float:
+    """Local rebel:government power ratio on just-lost ground.
+
+    Rebels bring their power per km of front; the government holds just-taken ground
+    with its power spread along ``fresh_ground_km2 / depth_km`` km of line (the more
+    ground it has just taken, the thinner it holds it). Both lengths are in km, so the
+    ratio does not depend on the cell size.
+
+    Args:
+        rebel_power: Rebel combat power (fighters times multipliers).
+        government_power: Government power holding the front (fighters times tempo).
+        front_length_km: Smoothed length of the front, km.
+        fresh_ground_km2: Ground the government took in the counter-attack window and
+            still holds, km².
+        depth_km: Depth of just-taken ground one km of line holds, km.
+    """
+    rebels_per_km = rebel_power / max(front_length_km, 1e-9)
+    government_per_km = government_power * depth_km / max(fresh_ground_km2, 1e-9)
+    return rebels_per_km / max(government_per_km, 1e-9)
+
+
+def retake_rate_per_day(
+    pushback_km_per_day: float,
+    fresh_ground_km2: float,
+    depth_km: float,
+    candidate_cells: int,
+    cell_km: float,
+) -> float:
+    """Daily chance a just-lost cell on the line is retaken at overwhelming odds.
+
+    Rebels push back ``pushback_km_per_day`` along ``fresh_ground_km2 / depth_km`` km of
+    line; the ground that gains, km² a day, is shared among the ``candidate_cells`` (at
+    most one cell a day).
+    """
+    if candidate_cells <= 0:
+        return 0.0
+    retaken_km2 = pushback_km_per_day * fresh_ground_km2 / depth_km
+    return min(1.0, retaken_km2 / (candidate_cells * cell_km**2))
 
 
 def lanchester_losses(
@@ -121,6 +226,28 @@ def lanchester_losses(
         ``(attacker_losses, defender_losses)`` in fighters.
     """
     return attrition_per_day * defender_power, attrition_per_day * attacker_power
+
+
+def correlated_uniforms(
+    rng: np.random.Generator, shape: tuple[int, int], scale_km: float, cell_km: float
+) -> np.ndarray:
+    """Uniform draws on (0, 1), one per cell, that are alike within about ``scale_km``.
+
+    White noise smoothed by a Gaussian of ``scale_km``, rescaled to unit variance and
+    mapped through the normal distribution function. A cell falls when its draw is
+    under its chance, so neighbours within the scale tend to fall on the same day: the
+    line is as ragged on every grid, rather than ragged at the scale of the cells.
+
+    Returns:
+        float ``(rows, cols)``, each uniform on (0, 1).
+    """
+    sigma_cells = scale_km / cell_km
+    smoothed = ndimage.gaussian_filter(rng.standard_normal(shape), sigma_cells, mode="wrap")
+    half = int(4 * sigma_cells + 1)
+    impulse = np.zeros((2 * half + 1, 2 * half + 1))
+    impulse[half, half] = 1.0
+    kernel = ndimage.gaussian_filter(impulse, sigma_cells, mode="constant")
+    return special.ndtr(smoothed / np.sqrt(np.square(kernel).sum()))
 
 
 def draw_among(rng: np.random.Generator, probability: np.ndarray) -> np.ndarray:

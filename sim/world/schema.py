@@ -747,19 +747,35 @@ class CombatConfig(_Section):
     """Ground combat along the front."""
 
     advance_km_per_day: float = Field(
-        0.5,
+        0.8,
         ge=0,
         le=10,
         description="How far the front moves a day at overwhelming odds, km (km² taken per "
-        "km of front; a front cell falls with chance this / cell side, at most 1; estimate).",
+        "km of front, the front's length smoothed over `front_smoothing_km`; estimate).",
+    )
+    front_smoothing_km: float = Field(
+        4.5,
+        gt=0,
+        le=20,
+        description="Scale over which the front's length is measured, km: a line ragged at "
+        "the scale of the cells is not longer for it, so that the ground taken a day does "
+        "not grow as the cells shrink (at least the largest cell side in use).",
     )
     counterattack_km_per_day: float = Field(
         0.1,
         ge=0,
         le=10,
         description="How far rebels push back a day at full cooperation, km (km² retaken per "
-        "km of just-lost front; a just-lost cell is retaken with chance this / cell side, at "
-        "most 1; estimate).",
+        "km of just-lost line; that line is the just-taken ground / "
+        "`counterattack_depth_km`; estimate).",
+    )
+    counterattack_depth_km: float = Field(
+        2.0,
+        gt=0,
+        le=20,
+        description="Depth of just-taken ground one km of the government's line holds, km: "
+        "the government spreads its force along just-taken ground / this, so the more it has "
+        "just taken, the thinner it holds it (estimate).",
     )
     pocket_max_km2: float = Field(
         9.0,

@@ -16,7 +16,12 @@ from mesa.discrete_space import OrthogonalVonNeumannGrid
 from scipy import ndimage
 
 from sim.mechanisms import displacement as disp
-from sim.mechanisms.combat import captured_cells, exposed_government_cells, front_cells
+from sim.mechanisms.combat import (
+    captured_cells,
+    exposed_government_cells,
+    front_cells,
+    front_km_per_cell,
+)
 from sim.world.codes import CONTROL_NAMES, GOVERNMENT, HTS, NEVER_DAY, NLF, TURKEY
 from sim.world.geography import Geography
 from sim.world.history import DailySeries
@@ -73,6 +78,7 @@ class Territory:
         self._log = log
         self._governorate_cells = np.flatnonzero(geo.in_governorate)
         self._nearness: dict[float, np.ndarray] = {}
+        self._front_km: dict[float, np.ndarray] = {}
         # Changes of government ground since the distance to it was last computed.
         self._government_gained: list[np.ndarray] = []
         self._government_lost = False
@@ -140,6 +146,7 @@ class Territory:
         for name in DERIVED_FIELDS:
             self.__dict__.pop(name, None)
         self._nearness.clear()
+        self._front_km.clear()
 
     def capture_around(
         self,
@@ -270,3 +277,30 @@ class Territory:
         if scale_km not in self._nearness:
             self._nearness[scale_km] = np.exp(-self.distance_to_government_km / scale_km)
         return self._nearness[scale_km]
+
+    def front_km_per_cell(self, smoothing_km: float) -> np.ndarray:
+        """Km of line each front cell stands for, smoothed over ``smoothing_km``.
+
+        See :func:`sim.mechanisms.combat.front_km_per_cell`; float ``(rows, cols)``.
+        """
+        if smoothing_km not in self._front_km:
+            self._front_km[smoothing_km] = front_km_per_cell(
+                self.control, self.geo.cell_km, smoothing_km
+            )
+        return self._front_km[smoothing_km]
+
+    def front_length_km(self, smoothing_km: float) -> float:
+        """Length of the front, smoothed over ``smoothing_km``, km."""
+        return float(self.front_km_per_cell(smoothing_km).sum())
+
+    def fresh_government_ground(self, day: int, window_days: int) -> np.ndarray:
+        """Ground the government took from the rebels in the last ``window_days`` and holds.
+
+        Returns:
+            bool ``(rows, cols)``.
+        """
+        return (
+            (self.control == GOVERNMENT)
+            & (day - self.captured_day <= window_days)
+            & (self.last_owner != GOVERNMENT)
+        )
