@@ -107,6 +107,29 @@ def capture_probability(ratio: np.ndarray, rate_per_day: float) -> np.ndarray:
     return rate_per_day * r2 / (1.0 + r2)
 
 
+def government_share(
+    control: np.ndarray, cell_km: float, smoothing_km: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The government's share of the ground held by it or the rebels, smoothed, 0..1.
+
+    Government-held and rebel-held ground, each averaged with a Gaussian of
+    ``smoothing_km``; the share is the first over their sum. It is 0.5 on the line of
+    contact smoothed at that scale.
+
+    Returns:
+        ``(share, defined)``: float and bool ``(rows, cols)``; the share is 0 where it is
+        not defined (far from both sides: Turkish-held ground, beyond the map).
+    """
+    government = (control == GOVERNMENT).astype(float)
+    either = government + ((control == HTS) | (control == NLF))
+    sigma_cells = smoothing_km / cell_km
+    near_government = ndimage.gaussian_filter(government, sigma_cells, mode="nearest")
+    near_either = ndimage.gaussian_filter(either, sigma_cells, mode="nearest")
+    defined = near_either > 0.05
+    share = np.divide(near_government, near_either, out=np.zeros_like(either), where=defined)
+    return share, defined
+
+
 def front_km_per_cell(control: np.ndarray, cell_km: float, smoothing_km: float) -> np.ndarray:
     """Length of line each front cell stands for, km, measured smoothed over ``smoothing_km``.
 
@@ -128,14 +151,8 @@ def front_km_per_cell(control: np.ndarray, cell_km: float, smoothing_km: float) 
         float ``(rows, cols)``: km of line on each front cell (:func:`front_cells`), 0
         elsewhere. Its sum is the front's length.
     """
-    government = (control == GOVERNMENT).astype(float)
-    either = government + ((control == HTS) | (control == NLF))
     sigma_cells = smoothing_km / cell_km
-    near_government = ndimage.gaussian_filter(government, sigma_cells, mode="nearest")
-    near_either = ndimage.gaussian_filter(either, sigma_cells, mode="nearest")
-    # Away from both (Turkish-held ground, the map's edge) the share is undefined: 0 there.
-    defined = near_either > 0.05
-    share = np.divide(near_government, near_either, out=np.zeros_like(either), where=defined)
+    share, defined = government_share(control, cell_km, smoothing_km)
     d_row, d_col = np.gradient(share, cell_km)
     line_km = np.where(defined, np.hypot(d_row, d_col), 0.0) * cell_km**2
     front = front_cells(control)
