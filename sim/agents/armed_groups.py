@@ -129,6 +129,52 @@ class GovernmentForces(ArmedGroup):
         """Keep today's cumulative losses for the states' windows."""
         self.losses_by_day[day] = self.losses_fighters
 
+    def _take_ground(self, intensity: float, front_impact: np.ndarray, cells: np.ndarray) -> None:
+        """Draw which of the front ``cells`` (flat) fall today and hand them over."""
+        m = self.model
+        cfg = m.config.combat
+        territory = m.territory
+        axis = self.axis_weight(m.government.effects.offensive_axes).ravel()[cells]
+        line_km = territory.front_km_per_cell(cfg.front_smoothing_km).ravel()[cells]
+        effort = axis * line_km  # the attack's effort goes to km of line, not to cells
+        attack = (
+            self.strength_fighters
+            * intensity
+            * effort
+            / max(float(effort.sum()), 1e-12)
+            * (1.0 + cfg.bombardment_support * front_impact.ravel()[cells])
+        )
+        defence = m.alliance.defence_on(cells, effort, line_km)
+        ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
+        rate = combat.capture_rate_per_day(cfg.advance_km_per_day, line_km, m.geo.cell_km)
+        p = combat.capture_probability(ratio, rate)
+        draws = combat.correlated_uniforms(
+            m.rng, m.geo.shape, cfg.front_smoothing_km, m.geo.cell_km
+        )
+        captured = np.flatnonzero(draws.ravel()[cells] < p)
+        territory.change_control(
+            cells[captured], GOVERNMENT, ratio[captured], "offensive", m.day, m.alliance.cooperation
+        )
+
+    def _take_pockets(self) -> None:
+        """Cut-off pockets give up; they only appear when control changes."""
+        m = self.model
+        territory = m.territory
+        if territory.version == self._pockets_checked_version:
+            return
+        most = combat.pocket_cells(m.config.combat.pocket_max_km2, m.geo.cell_area_km2)
+        pockets = np.flatnonzero(combat.isolated_cells(territory.control, most))
+        if pockets.size:
+            territory.change_control(
+                pockets,
+                GOVERNMENT,
+                None,
+                "encircled pocket gave up: cut off from other opposition ground",
+                m.day,
+                m.alliance.cooperation,
+            )
+        self._pockets_checked_version = territory.version
+
     def attack(self, intensity: float, front_impact: np.ndarray) -> None:
         """One day of offensive at ``intensity`` (0..1) with today's bombardment impact."""
         m = self.model
@@ -143,44 +189,9 @@ class GovernmentForces(ArmedGroup):
         cells = front.ravel().nonzero()[0]  # the fighting happens on the front cells only
         if cells.size == 0:
             return
-        axes_in_use = m.government.effects.offensive_axes
-        axis = self.axis_weight(axes_in_use).ravel()[cells]
-        line_km = territory.front_km_per_cell(cfg.front_smoothing_km).ravel()[cells]
-        effort = axis * line_km  # the attack's effort goes to km of line, not to cells
-        attack = (
-            self.strength_fighters
-            * intensity
-            * effort
-            / max(float(effort.sum()), 1e-12)
-            * (1.0 + cfg.bombardment_support * front_impact.ravel()[cells])
-        )
-        defence = m.alliance.defence_on(cells, effort, line_km)
-        front_ratio = np.divide(attack, defence, out=np.zeros_like(attack), where=defence > 0)
-        coop = m.alliance.cooperation
         if not cfg.scripted_front:  # with a scripted front, only capture events move it
-            rate = combat.capture_rate_per_day(cfg.advance_km_per_day, line_km, m.geo.cell_km)
-            p = combat.capture_probability(front_ratio, rate)
-            draws = combat.correlated_uniforms(
-                m.rng, m.geo.shape, cfg.front_smoothing_km, m.geo.cell_km
-            )
-            captured = np.flatnonzero(draws.ravel()[cells] < p)
-            territory.change_control(
-                cells[captured], GOVERNMENT, front_ratio[captured], "offensive", m.day, coop
-            )
-        # Pockets only appear when control changes, and once found they all give up.
-        if not cfg.scripted_front and territory.version != self._pockets_checked_version:
-            most = combat.pocket_cells(cfg.pocket_max_km2, m.geo.cell_area_km2)
-            pockets = np.flatnonzero(combat.isolated_cells(territory.control, most))
-            if pockets.size:
-                territory.change_control(
-                    pockets,
-                    GOVERNMENT,
-                    None,
-                    "encircled pocket gave up: cut off from other opposition ground",
-                    m.day,
-                    coop,
-                )
-            self._pockets_checked_version = territory.version
+            self._take_ground(intensity, front_impact, cells)
+            self._take_pockets()
 
         defenders = m.alliance.defensive_power()
         gov_loss, def_loss = combat.lanchester_losses(

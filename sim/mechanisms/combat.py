@@ -5,6 +5,8 @@ Pure functions. Control codes are those of :mod:`sim.world.codes`.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import ndimage, special
 
@@ -260,11 +262,17 @@ def correlated_uniforms(
     """
     sigma_cells = scale_km / cell_km
     smoothed = ndimage.gaussian_filter(rng.standard_normal(shape), sigma_cells, mode="wrap")
+    return special.ndtr(smoothed / _smoothed_noise_sd(sigma_cells))
+
+
+@functools.lru_cache(maxsize=16)
+def _smoothed_noise_sd(sigma_cells: float) -> float:
+    """Standard deviation of unit white noise after a Gaussian filter of ``sigma_cells``."""
     half = int(4 * sigma_cells + 1)
     impulse = np.zeros((2 * half + 1, 2 * half + 1))
     impulse[half, half] = 1.0
     kernel = ndimage.gaussian_filter(impulse, sigma_cells, mode="constant")
-    return special.ndtr(smoothed / np.sqrt(np.square(kernel).sum()))
+    return float(np.sqrt(np.square(kernel).sum()))
 
 
 def draw_among(rng: np.random.Generator, probability: np.ndarray) -> np.ndarray:
