@@ -757,9 +757,11 @@ class CombatConfig(_Section):
         4.5,
         gt=0,
         le=20,
-        description="Scale over which the front's length is measured, km: a line ragged at "
-        "the scale of the cells is not longer for it, so that the ground taken a day does "
-        "not grow as the cells shrink (at least the largest cell side in use).",
+        description="Scale of the front in km: the line's length is measured smoothed over "
+        "it (a line ragged at the scale of the cells is not longer for it, so the ground "
+        "taken a day does not grow as the cells shrink), and the draws of which front cells "
+        "fall are alike within it (model choice; at least the largest cell side in use; "
+        "docs/validation.md, 'The fighting in km').",
     )
     counterattack_km_per_day: float = Field(
         0.1,
