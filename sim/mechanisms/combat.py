@@ -5,8 +5,6 @@ Pure functions. Control codes are those of :mod:`sim.world.codes`.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from scipy import ndimage, special
 
@@ -136,13 +134,14 @@ def front_km_per_cell(control: np.ndarray, cell_km: float, smoothing_km: float) 
     """Length of line each front cell stands for, km, measured smoothed over ``smoothing_km``.
 
     The share of government ground among government and opposition ground, averaged
-    with a Gaussian of ``smoothing_km``, rises from 0 to 1 across the line; the integral
-    of its gradient's size over an area is the mean length of its contours there (the
-    co-area formula). That length near each front cell, divided by the number of front
-    cells near it (both averaged with the same Gaussian), is the cell's share of the
-    line. Where the line is ragged at the scale of the cells, or runs as a staircase,
-    there are more front cells per km and each stands for less: a count of front cells
-    times their side would grow as the cells shrink, this does not.
+    with a Gaussian of ``smoothing_km`` (:func:`government_share`), rises from 0 to 1
+    across the line; the integral of its gradient's size over an area is the mean
+    length of its contours there (the co-area formula). That length near each front
+    cell, divided by the number of cells on either side of the line near it (each side
+    counting half), is the cell's share of the line. Where the line is ragged at the
+    scale of the cells there are more front cells per km and each stands for less; on a
+    staircase there are fewer and each stands for more: a count of front cells times
+    their side would follow the cells, this does not.
 
     Args:
         control: Control codes, ``(rows, cols)``.
@@ -151,7 +150,8 @@ def front_km_per_cell(control: np.ndarray, cell_km: float, smoothing_km: float) 
 
     Returns:
         float ``(rows, cols)``: km of line on each front cell (:func:`front_cells`), 0
-        elsewhere. Its sum is the front's length.
+        elsewhere. Its sum is the front's length (a straight line's exactly; a
+        corner's is rounded at the smoothing's scale).
     """
     sigma_cells = smoothing_km / cell_km
     share, defined = government_share(control, cell_km, smoothing_km)
@@ -164,8 +164,7 @@ def front_km_per_cell(control: np.ndarray, cell_km: float, smoothing_km: float) 
     # twice as widely (in variance), so that the two profiles match across the line.
     both_sides = (front.astype(float) + exposed_government_cells(control)) / 2
     front_near = ndimage.gaussian_filter(both_sides, np.sqrt(2.0) * sigma_cells, mode="nearest")
-    per_cell = np.divide(line_near, front_near, out=np.zeros_like(line_near), where=front)
-    return per_cell
+    return np.divide(line_near, front_near, out=np.zeros_like(line_near), where=front)
 
 
 def capture_rate_per_day(
@@ -265,7 +264,6 @@ def correlated_uniforms(
     return special.ndtr(smoothed / _smoothed_noise_sd(sigma_cells))
 
 
-@functools.lru_cache(maxsize=16)
 def _smoothed_noise_sd(sigma_cells: float) -> float:
     """Standard deviation of unit white noise after a Gaussian filter of ``sigma_cells``."""
     half = int(4 * sigma_cells + 1)
