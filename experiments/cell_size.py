@@ -102,6 +102,12 @@ def study(
 CENTRES = {"mean": np.mean, "median": np.median}
 
 
+def _table_head() -> list[str]:
+    """The header and rule of a Markdown table with a column per outcome."""
+    head = "| `grid.cell_km` | " + " | ".join(f"`{n}`" for n in OUTCOMES) + " |"
+    return [head, "|---" * (len(OUTCOMES) + 1) + "|"]
+
+
 def table(
     results: dict[float, dict[str, np.ndarray]], reference_km: float, centre: str = "mean"
 ) -> str:
@@ -111,9 +117,7 @@ def table(
     """
     of = CENTRES[centre]
     ref = results[reference_km]
-    head = "| `grid.cell_km` | " + " | ".join(f"`{n}`" for n in OUTCOMES) + " |"
-    rule = "|---" * (len(OUTCOMES) + 1) + "|"
-    lines = [head, rule]
+    lines = _table_head()
     for cell_km in sorted(results):
         cells = [f"{cell_km:g}" + (" (ref.)" if cell_km == reference_km else "")]
         for name, tol in OUTCOMES.items():
@@ -175,8 +179,7 @@ def interval_table(
     A ratio whose interval is wider than the tolerance says that the seeds cannot tell
     whether the goal is met; ✗ marks an interval wholly outside the tolerance.
     """
-    head = "| `grid.cell_km` | " + " | ".join(f"`{n}`" for n in OUTCOMES) + " |"
-    lines = [head, "|---" * (len(OUTCOMES) + 1) + "|"]
+    lines = _table_head()
     of = CENTRES[centre]
     ref = results[reference_km]
     for cell_km in sorted(results):
