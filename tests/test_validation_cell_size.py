@@ -272,3 +272,23 @@ def test_the_interval_table_marks_only_a_ratio_surely_outside_the_tolerance():
     assert [row.split(" | ")[0] for row in rows] == ["| 1", "| 3"]
     assert "✗" not in rows[0]
     assert rows[1].count("✗") == 1 and "×1.50" in rows[1]
+
+
+def test_one_study_prints_a_pair_of_tables_for_each_centre_asked(monkeypatch, capsys):
+    import experiments.cell_size as cell_size
+
+    common = {name: np.array([10.0, 10.0, 10.0]) for name in OUTCOMES}
+    rare = {**common, "exited_via_checkpoints": np.array([9.0, 10.0, 1000.0])}
+    calls = []
+
+    def fake_study(*args, **kwargs):
+        calls.append(args)
+        return {2.0: common, 3.0: rare}
+
+    monkeypatch.setattr(cell_size, "study", fake_study)
+    status = cell_size.main(["--seeds", "3", "--cell-km", "3", "--stat", "mean", "median"])
+    out = capsys.readouterr().out
+    assert status == 0 and len(calls) == 1  # the runs are made once for both centres
+    assert out.index("last-day mean") < out.index("last-day median")
+    assert out.count("bootstrap interval") == 2
+    assert "×33.97" in out and "10 [9–802] ×1.00" in out  # the mean's ratio, the median's
