@@ -233,7 +233,12 @@ class EscalationModel(mesa.Model):
         self.russia.wear_patience(hts_holds_ground, self.ceasefire.deal_holds(self.day))
         self.states.do("decide", self.signals())
         killed = self.air_campaign.turkish_soldiers_killed
-        pause = self.ceasefire.reached(self.day, killed, self.government_forces.losses_fighters)
+        turkey = self.turkey
+        on_top = turkey.n_rungs > 1 and turkey.rung == turkey.n_rungs - 1
+        on_top_since = turkey.last_move_day if on_top else None
+        pause = self.ceasefire.reached(
+            self.day, killed, self.government_forces.losses_fighters, on_top_since
+        )
         if pause == "ceasefire":
             self.russia.agree_to_ceasefire()
 

@@ -50,6 +50,44 @@ def test_the_truce_does_not_come_once_turkeys_dead_pass_their_limit_too():
     assert series(m, "russia_patience")[day] == 1.0
 
 
+#: Turkey held on its top rung from day 1, with neither side's costs able to bring a pause.
+TURKEY_AT_WAR = {
+    "turkey.forced_rung": 5,  # spring_shield, the top of the default ladder
+    "ceasefire.turkey_casualties_soldiers": 1e9,
+    "ceasefire.government_losses_fighters": 1e9,
+    "days": 40,
+}
+
+
+def _ceasefire_days(m) -> list[int]:
+    return [row[0] for row in m.events if row[3] == "ceasefire"]
+
+
+def test_a_deal_comes_the_set_days_after_turkeys_army_reaches_its_top_rung():
+    m = run(**TURKEY_AT_WAR, **{"ceasefire.turkey_top_rung_days": 8})
+    forced = next(row[0] for row in m.events if row[3] == "rung_forced" and row[2] == "Turkey")
+    assert m.turkey.rung == m.turkey.n_rungs - 1
+    assert _ceasefire_days(m) == [forced + 8]
+    pause = series(m, "ceasefire")
+    assert max(pause[: forced + 8]) == 0 and min(pause[forced + 8 :]) == 1
+    assert series(m, "turkish_soldiers_killed")[forced + 8] < 50  # not the dead's doing
+    longer = run(**TURKEY_AT_WAR, **{"ceasefire.turkey_top_rung_days": 20})
+    assert _ceasefire_days(longer) == [forced + 20]
+
+
+def test_no_deal_without_the_top_rung_or_with_the_rule_off():
+    assert _ceasefire_days(run(**TURKEY_AT_WAR, **{"ceasefire.turkey_top_rung_days": None})) == []
+    below = run(**{**TURKEY_AT_WAR, "turkey.forced_rung": 4})  # mass reinforcement
+    assert below.turkey.rung < below.turkey.n_rungs - 1
+    assert _ceasefire_days(below) == []
+
+
+def test_the_days_at_war_count_again_from_the_end_of_the_last_pause():
+    m = run(**TURKEY_AT_WAR, **{"ceasefire.turkey_top_rung_days": 5, "ceasefire.duration_days": 6})
+    first, second, *_ = _ceasefire_days(m)
+    assert second == first + 6 + 5  # it ends, then five more days of war
+
+
 def test_a_gated_rung_counts_no_pressure_until_the_other_side_stands_high_enough():
     pressure = [0.0, 0.5, 0.9, 1.3]
     gates = [None, None, None, 0.8]

@@ -4,8 +4,10 @@ Two kinds are reached in a run. A **truce** when the government's losses alone p
 ``ceasefire.government_losses_fighters`` (once a run: the first campaign's pause, as the
 unilateral government truce of 31 Aug 2019) holds ``ceasefire.truce_days`` and leaves
 Russia's patience as it was, so the offensive resumes when it ends. A **ceasefire** when
-Turkey's dead pass ``ceasefire.turkey_casualties_soldiers`` too (as the Moscow protocol of
-6 Mar 2020) holds ``ceasefire.duration_days`` and restores Russia's patience. A scenario
+Turkey's dead pass ``ceasefire.turkey_casualties_soldiers`` too, or when Turkey's army has
+fought on its top rung for ``ceasefire.turkey_top_rung_days`` (as the Moscow protocol of
+6 Mar 2020, 8 days after Balyun), holds ``ceasefire.duration_days`` and restores Russia's
+patience. A scenario
 can also force one (``ceasefire.active``, usually from a scripted event). While either
 holds, nothing flies, the offensive stops and Russia and Damascus do not climb.
 """
@@ -45,32 +47,51 @@ class Ceasefire:
         return self.ceasefire_day is not None and day < self.until
 
     def reached(
-        self, day: int, turkish_dead: int, government_losses_fighters: float
+        self,
+        day: int,
+        turkish_dead: int,
+        government_losses_fighters: float,
+        turkey_top_rung_since: int | None = None,
     ) -> Pause | None:
-        """Start a ceasefire if both sides' costs passed their limits, else perhaps a truce; log it.
+        """Start a ceasefire or a truce if one is reached today; log it.
+
+        A ceasefire when Turkey's army has fought on its top rung for
+        ``turkey_top_rung_days`` since the last pause, or when both sides' costs passed
+        their limits; else a truce when the government's losses alone did (once a run).
+
+        Args:
+            day: Today.
+            turkish_dead: Turkish soldiers killed so far.
+            government_losses_fighters: Government fighters lost so far.
+            turkey_top_rung_since: The day Turkey reached its top rung, if it stands on it
+                today (None otherwise).
 
         Returns:
             ``"ceasefire"`` or ``"truce"`` if one starts today, else None.
         """
         cf = self.model.config.ceasefire
-        if self.holds(day) or government_losses_fighters < cf.government_losses_fighters:
+        if self.holds(day):
+            return None
+        at_war_days = 0
+        if turkey_top_rung_since is not None:
+            at_war_days = day - max(turkey_top_rung_since, self.until)  # since the last pause
+        if cf.turkey_top_rung_days is not None and at_war_days >= cf.turkey_top_rung_days:
+            return self._start_ceasefire(
+                day,
+                f"Turkey's army has fought on its top rung ({self.model.turkey.rung_name}) for "
+                f"{at_war_days} days (>= {cf.turkey_top_rung_days}): Moscow and Ankara make a "
+                "deal, as in the Moscow protocol 8 days after Balyun",
+            )
+        if government_losses_fighters < cf.government_losses_fighters:
             return None
         if turkish_dead >= cf.turkey_casualties_soldiers:
-            self.until = day + cf.duration_days
-            self.ceasefire_day = day
-            self.model.log_event(
-                "Russia-Turkey",
-                "ceasefire",
-                f"ceasefire for {cf.duration_days} days: strikes and offensives stop",
+            return self._start_ceasefire(
+                day,
                 f"both sides' costs passed their thresholds: {turkish_dead} "
                 f"Turkish soldiers killed (>= {cf.turkey_casualties_soldiers:.0f}), "
                 f"{government_losses_fighters:,.0f} government fighters lost "
-                f"(>= {cf.government_losses_fighters:,.0f}); Russia's patience with Turkey "
-                f"resets to {self.model.config.russia.patience_after_ceasefire:.2f}: the deal "
-                "gives Turkey new time to keep its Sochi commitments, and patience wears down "
-                "again once the ceasefire ends",
+                f"(>= {cf.government_losses_fighters:,.0f})",
             )
-            return "ceasefire"
         if self.truce_day is not None or self.ceasefire_day is not None or cf.truce_days == 0:
             return None
         self.until = day + cf.truce_days
@@ -86,3 +107,19 @@ class Ceasefire:
             "ends",
         )
         return "truce"
+
+    def _start_ceasefire(self, day: int, why: str) -> Pause:
+        """Start a reached ceasefire today for ``why``; log it."""
+        cf = self.model.config.ceasefire
+        self.until = day + cf.duration_days
+        self.ceasefire_day = day
+        self.model.log_event(
+            "Russia-Turkey",
+            "ceasefire",
+            f"ceasefire for {cf.duration_days} days: strikes and offensives stop",
+            f"{why}; Russia's patience with Turkey resets to "
+            f"{self.model.config.russia.patience_after_ceasefire:.2f}: the deal gives Turkey "
+            "new time to keep its Sochi commitments, and patience wears down again once the "
+            "ceasefire ends",
+        )
+        return "ceasefire"

@@ -640,6 +640,19 @@ class CeasefireConfig(_Section):
         "ceasefire once they are past it (estimate).",
     )
     duration_days: int = Field(365, ge=0, description="How long a reached ceasefire holds.")
+    turkey_top_rung_days: int | None = Field(
+        8,
+        ge=1,
+        le=3650,
+        description="Days Turkey's army fights on its top rung before Moscow and Ankara "
+        "agree a ceasefire, whatever the dead (sourced: the Turkish strikes on government "
+        "positions began on 27 Feb 2020, after Balyun, and the Moscow protocol's ceasefire "
+        "held from 6 Mar, 8 days later; timeline_2019_2020.csv turkish_move and ceasefire "
+        "rows). Without it the deal waited for Turkey's dead to reach "
+        "`turkey_casualties_soldiers` while the offensive still ran, and a pause in the "
+        "offensive a few dead short left the free run's war going to the end of the year in "
+        "a third of seeds. null: only the dead and losses bring a ceasefire.",
+    )
     truce_days: int = Field(
         110,
         ge=0,
@@ -754,14 +767,15 @@ class CombatConfig(_Section):
         "km of front, the front's length smoothed over `front_smoothing_km`; estimate).",
     )
     front_smoothing_km: float = Field(
-        4.5,
+        6.0,
         gt=0,
         le=20,
         description="Scale of the front in km: the line's length is measured smoothed over "
         "it (a line ragged at the scale of the cells is not longer for it, so the ground "
         "taken a day does not grow as the cells shrink), and the draws of which front cells "
-        "fall are alike within it (model choice; at least the largest cell side in use; "
-        "docs/validation.md, 'The fighting in km').",
+        "fall are alike within it (model choice: two sides of the largest cell in use, 3 km, "
+        "so that the Gaussian is resolved on every grid; at 4.5 km, 1.5 cells of 3 km, the "
+        "front ran ahead on 3 km cells; docs/validation.md, 'The fighting in km').",
     )
     counterattack_km_per_day: float = Field(
         0.1,
