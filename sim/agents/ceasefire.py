@@ -94,32 +94,40 @@ class Ceasefire:
             )
         if self.truce_day is not None or self.ceasefire_day is not None or cf.truce_days == 0:
             return None
-        self.until = day + cf.truce_days
-        self.truce_day = day
-        self.model.log_event(
-            "Russia-Turkey",
+        return self._start(
             "truce",
-            f"truce for {cf.truce_days} days: strikes and offensives stop",
+            day,
+            cf.truce_days,
             f"the government's campaign cost {government_losses_fighters:,.0f} fighters "
             f"(>= {cf.government_losses_fighters:,.0f}) while Turkey has lost {turkish_dead} "
             f"soldiers (< {cf.turkey_casualties_soldiers:.0f}): Damascus pauses, but Russia's "
             "patience with Turkey stays where it was, so the offensive resumes when the truce "
             "ends",
         )
-        return "truce"
 
     def _start_ceasefire(self, day: int, why: str) -> Pause:
-        """Start a reached ceasefire today for ``why``; log it."""
-        cf = self.model.config.ceasefire
-        self.until = day + cf.duration_days
-        self.ceasefire_day = day
-        self.model.log_event(
-            "Russia-Turkey",
+        """Start a reached ceasefire today for ``why``; it restores Russia's patience."""
+        return self._start(
             "ceasefire",
-            f"ceasefire for {cf.duration_days} days: strikes and offensives stop",
+            day,
+            self.model.config.ceasefire.duration_days,
             f"{why}; Russia's patience with Turkey resets to "
             f"{self.model.config.russia.patience_after_ceasefire:.2f}: the deal gives Turkey "
             "new time to keep its Sochi commitments, and patience wears down again once the "
             "ceasefire ends",
         )
-        return "ceasefire"
+
+    def _start(self, kind: Pause, day: int, length_days: int, why: str) -> Pause:
+        """Start a truce or ceasefire of ``length_days`` today for ``why``; log it."""
+        self.until = day + length_days
+        if kind == "truce":
+            self.truce_day = day
+        else:
+            self.ceasefire_day = day
+        self.model.log_event(
+            "Russia-Turkey",
+            kind,
+            f"{kind} for {length_days} days: strikes and offensives stop",
+            why,
+        )
+        return kind
