@@ -146,6 +146,58 @@ def test_the_defence_not_massed_is_spread_along_the_line_not_over_cells():
     assert even == pytest.approx([30.0, 10.0, 10.0, 10.0])
 
 
+#: Four front cells, 1 km of line each, evenly attacked: one held by a strong group (code 1),
+#: three by a weaker one (code 2).
+HELD = np.array([1, 2, 2, 2])
+POWER = {1: 90.0, 2: 30.0}
+
+
+def pooled(share: float, held: np.ndarray = HELD) -> np.ndarray:
+    return combat.alliance_defence(held, POWER, np.ones(held.size), np.ones(held.size), 0.5, share)
+
+
+def test_unpooled_each_group_defends_only_its_own_line():
+    assert pooled(0.0) == pytest.approx([90.0, 10.0, 10.0, 10.0])
+
+
+def test_fully_pooled_the_defence_does_not_depend_on_who_holds_the_cell():
+    assert pooled(1.0) == pytest.approx([30.0, 30.0, 30.0, 30.0])
+
+
+def test_pooling_moves_power_from_the_dense_line_to_the_thin_one_and_keeps_it_all():
+    shares = [0.0, 0.25, 0.5, 0.75, 1.0]
+    defence = np.array([pooled(s) for s in shares])
+    assert np.all(np.diff(defence[:, 0]) < 0)  # the strong group's lone cell thins out
+    assert np.all(np.diff(defence[:, 1]) > 0)  # its ally's cells fill up
+    assert defence.sum(axis=1) == pytest.approx([120.0] * len(shares))  # moved, not made
+
+
+def test_a_group_with_no_front_adds_only_its_pooled_share():
+    nlf_only = np.array([2, 2, 2])
+    assert pooled(0.0, nlf_only).sum() == pytest.approx(30.0)
+    assert pooled(0.5, nlf_only).sum() == pytest.approx(30.0 + 45.0)
+
+
+def test_pooled_defence_follows_cooperation_in_the_model():
+    """At full cooperation and full pooling, HTS and NLF cells of equal line and effort are
+    defended alike; unpooled, each group's power stays on its own line."""
+    changes = {
+        "rebels.cooperation_initial": 1.0,
+        "rebels.cooperation_decay_per_day": 0.0,
+        "days": 1,
+    }
+    alike = run(**changes, **{"rebels.defence_pooled_at_full_cooperation": 1.0})
+    apart = run(**changes)
+    for m, same in ((alike, True), (apart, False)):
+        cells = m.territory.front_mask.ravel().nonzero()[0]
+        held = m.control.ravel()[cells]
+        assert {1, 2} <= set(held.tolist())  # both groups hold some front
+        defence = m.alliance.defence_on(cells, np.ones(cells.size), np.ones(cells.size))
+        hts, nlf = defence[held == 1], defence[held == 2]
+        assert np.ptp(hts) == pytest.approx(0.0) and np.ptp(nlf) == pytest.approx(0.0)
+        assert bool(hts[0] == pytest.approx(nlf[0])) is same
+
+
 def test_the_limited_offensive_attacks_along_its_first_axes_only():
     m = run(days=1)
     forces = m.government_forces

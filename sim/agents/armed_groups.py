@@ -237,26 +237,23 @@ class RebelAlliance(mesa.Agent):
     ) -> np.ndarray:
         """Rebel combat power on the given front cells (flat indices), ``(n,)``.
 
-        Each group spreads its power over the front cells it holds:
-        ``rebels.defence_concentration`` of it in proportion to the government's attack
-        effort there (``attack_effort``, ``(n,)``), the rest along the line (in
-        proportion to ``line_km``, the km of line each cell stands for, ``(n,)``;
-        :func:`sim.mechanisms.combat.spread_defence`).
+        Each group spreads its power over the front cells it holds, or, for the share
+        ``rebels.defence_pooled_at_full_cooperation x cooperation``, over the whole
+        front both hold: ``rebels.defence_concentration`` of it in proportion to the
+        government's attack effort there (``attack_effort``, ``(n,)``), the rest along
+        the line (in proportion to ``line_km``, the km of line each cell stands for,
+        ``(n,)``; :func:`sim.mechanisms.combat.alliance_defence`).
         """
         m = self.model
-        held = m.territory.control.ravel()[cells]
-        out = np.zeros(cells.size)
-        concentration = m.config.rebels.defence_concentration
-        for group in (m.hts, m.nlf):
-            mine = held == group.control_code
-            if mine.any():
-                out[mine] = combat.spread_defence(
-                    group.strength_fighters * group.power_multiplier(),
-                    attack_effort[mine],
-                    line_km[mine],
-                    concentration,
-                )
-        return out
+        cfg = m.config.rebels
+        return combat.alliance_defence(
+            m.territory.control.ravel()[cells],
+            {g.control_code: g.strength_fighters * g.power_multiplier() for g in (m.hts, m.nlf)},
+            attack_effort,
+            line_km,
+            cfg.defence_concentration,
+            cfg.defence_pooled_at_full_cooperation * self.cooperation,
+        )
 
     def update(self, ground_lost_km2: float) -> None:
         """Update cooperation from the ground lost over the threat window; log changes."""

@@ -98,6 +98,49 @@ def spread_defence(
     return power * ((1.0 - concentration) * along + concentration * where)
 
 
+def alliance_defence(
+    held: np.ndarray,
+    power_by_group: dict[int, float],
+    attack_effort: np.ndarray,
+    line_km: np.ndarray,
+    concentration: float,
+    pooled_share: float,
+) -> np.ndarray:
+    """The rebels' combat power on each front cell, ``(n,)``.
+
+    Each group keeps ``1 - pooled_share`` of its power on the front cells it holds and
+    puts ``pooled_share`` of it on the whole front both groups hold, each part spread by
+    :func:`spread_defence`. With ``pooled_share`` 0 a group defends only its own line (a
+    group holding no front cell then adds nothing); with 1 the two fight as one force
+    and a cell's defence does not depend on which of them holds it.
+
+    Args:
+        held: Control code of each front cell, ``(n,)``.
+        power_by_group: Combat power (fighters times multipliers) by control code.
+        attack_effort: The attacker's relative effort on each cell, ``(n,)``.
+        line_km: Km of line each cell stands for, ``(n,)``.
+        concentration: Share of each part moved to where the attack falls, 0..1.
+        pooled_share: Share of each group's power spread over the whole front, 0..1.
+
+    Returns:
+        float ``(n,)``; it sums to the groups' power, less the own share of groups
+        holding no front cell.
+    """
+    out = np.zeros(held.size)
+    anyone = np.isin(held, list(power_by_group))
+    for code, power in power_by_group.items():
+        mine = held == code
+        if mine.any() and pooled_share < 1.0:
+            out[mine] += spread_defence(
+                (1.0 - pooled_share) * power, attack_effort[mine], line_km[mine], concentration
+            )
+        if anyone.any() and pooled_share > 0.0:
+            out[anyone] += spread_defence(
+                pooled_share * power, attack_effort[anyone], line_km[anyone], concentration
+            )
+    return out
+
+
 def capture_probability(ratio: np.ndarray, rate_per_day: float) -> np.ndarray:
     """Daily chance a cell falls, from the local attacker:defender power ratio.
 

@@ -874,6 +874,18 @@ class RebelsConfig(_Section):
     cooperation_bonus: float = Field(
         0.6, ge=0, le=5, description="Defensive power added at full cooperation (share)."
     )
+    defence_pooled_at_full_cooperation: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of each group's combat power spread over the whole front HTS and "
+        "the NLF hold, rather than over its own, at full cooperation (times `cooperation` "
+        "below it). 0 (the default): each group defends only its own line, so the NLF's "
+        "whole force stands on its shrinking belt. 1 brings the winter's dates on 1 and 2 km "
+        "cells together but puts 3 km cells weeks ahead, and with the other defaults the "
+        "free run's winter comes weeks later (docs/validation.md, 'What is left'): kept at 0, "
+        "a lever for that study.",
+    )
     threat_window_days: int = Field(14, ge=1, description="Window for ground lost, days.")
     threat_scale_km2: float = Field(
         150.0, gt=0, description="Ground lost over the window that makes threat 1."
