@@ -8,6 +8,7 @@ import pytest
 from conftest import run, series
 
 from sim.mechanisms import combat, ladder
+from sim.world.codes import HTS, NLF
 
 #: A cheap first campaign: the government's losses pass the limit within days, Turkey's never.
 EARLY_TRUCE = {
@@ -173,9 +174,9 @@ def test_pooling_moves_power_from_the_dense_line_to_the_thin_one_and_keeps_it_al
 
 
 def test_a_group_with_no_front_adds_only_its_pooled_share():
-    nlf_only = np.array([2, 2, 2])
-    assert pooled(0.0, nlf_only).sum() == pytest.approx(30.0)
-    assert pooled(0.5, nlf_only).sum() == pytest.approx(30.0 + 45.0)
+    weaker_only = np.array([2, 2, 2])
+    assert pooled(0.0, weaker_only).sum() == pytest.approx(30.0)
+    assert pooled(0.5, weaker_only).sum() == pytest.approx(30.0 + 45.0)
 
 
 def test_pooled_defence_follows_cooperation_in_the_model():
@@ -191,9 +192,9 @@ def test_pooled_defence_follows_cooperation_in_the_model():
     for m, same in ((alike, True), (apart, False)):
         cells = m.territory.front_mask.ravel().nonzero()[0]
         held = m.control.ravel()[cells]
-        assert {1, 2} <= set(held.tolist())  # both groups hold some front
+        assert {HTS, NLF} <= set(held.tolist())  # both groups hold some front
         defence = m.alliance.defence_on(cells, np.ones(cells.size), np.ones(cells.size))
-        hts, nlf = defence[held == 1], defence[held == 2]
+        hts, nlf = defence[held == HTS], defence[held == NLF]
         assert np.ptp(hts) == pytest.approx(0.0) and np.ptp(nlf) == pytest.approx(0.0)
         assert bool(hts[0] == pytest.approx(nlf[0])) is same
 
