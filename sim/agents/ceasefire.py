@@ -7,9 +7,9 @@ Russia's patience as it was, so the offensive resumes when it ends. A **ceasefir
 Turkey's dead pass ``ceasefire.turkey_casualties_soldiers`` too, or when Turkey's army has
 fought on its top rung for ``ceasefire.turkey_top_rung_days`` (as the Moscow protocol of
 6 Mar 2020, 8 days after Balyun), holds ``ceasefire.duration_days`` and restores Russia's
-patience. A scenario
-can also force one (``ceasefire.active``, usually from a scripted event). While either
-holds, nothing flies, the offensive stops and Russia and Damascus do not climb.
+patience. A scenario can also force one (``ceasefire.active``, usually from a scripted
+event). While either holds, nothing flies, the offensive stops and Russia and Damascus do
+not climb.
 """
 
 from __future__ import annotations

@@ -127,17 +127,20 @@ def alliance_defence(
         holding no front cell.
     """
     out = np.zeros(held.size)
-    anyone = np.isin(held, list(power_by_group))
     for code, power in power_by_group.items():
         mine = held == code
         if mine.any() and pooled_share < 1.0:
             out[mine] += spread_defence(
                 (1.0 - pooled_share) * power, attack_effort[mine], line_km[mine], concentration
             )
-        if anyone.any() and pooled_share > 0.0:
-            out[anyone] += spread_defence(
-                pooled_share * power, attack_effort[anyone], line_km[anyone], concentration
-            )
+    anyone = np.isin(held, list(power_by_group))
+    if anyone.any() and pooled_share > 0.0:  # the pooled shares are spread once, together
+        out[anyone] += spread_defence(
+            pooled_share * sum(power_by_group.values()),
+            attack_effort[anyone],
+            line_km[anyone],
+            concentration,
+        )
     return out
 
 
