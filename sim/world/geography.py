@@ -228,12 +228,13 @@ def build_geography(scenario: Scenario, folder: str | None = None) -> Geography:
     # North of the Atmeh border tripoint lies Afrin, held by Turkey and its allies since 2018.
     afrin = (lat2d > AFRIN_SOUTH_LAT) & (lon2d > AFRIN_WEST_LON) & ~in_gov & ~turkey
     opposition = _inside(opposition_polygon, lat2d, lon2d) & ~turkey & ~afrin
-    government = ~opposition & ~turkey & ~afrin
-    dist_to_gov_km = ndimage.distance_transform_edt(~government) * cell_km
+    # Measured from the line itself, not from the nearest government cell's centre: that
+    # distance comes in whole cells, so the belt's depth, and its ground, varied by grid.
+    dist_to_front_km = distance_to_polyline_km(lat2d, lon2d, front)
     nlf = (
         opposition
         & (lat2d < scenario.control.nlf_south_of_lat)
-        & (dist_to_gov_km <= scenario.control.nlf_front_depth_km)
+        & (dist_to_front_km <= scenario.control.nlf_front_depth_km)
     )
     control = np.full((rows, cols), GOVERNMENT, dtype=np.int8)
     control[opposition] = HTS

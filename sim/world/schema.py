@@ -145,9 +145,9 @@ class ControlConfig(_Section):
         15.0,
         ge=0.0,
         le=100.0,
-        description="Opposition cells within this distance of the front and south of "
-        "`nlf_south_of_lat` are held by the NLF; the rest by HTS, which ruled most of "
-        "Idlib after January 2019 (places.csv sources).",
+        description="Opposition cells whose centre lies within this distance of the front "
+        "line and south of `nlf_south_of_lat` are held by the NLF; the rest by HTS, which "
+        "ruled most of Idlib after January 2019 (places.csv sources).",
     )
     nlf_south_of_lat: float = Field(
         35.85, ge=35.0, le=36.5, description="Latitude (deg N) north of which HTS holds all."
