@@ -127,9 +127,41 @@ def test_neighbours_leaving_share_is_a_share():
     left = np.zeros((5, 5))
     left[2, 2] = 50
     present = np.full((5, 5), 100.0)
-    share = displacement.neighbours_leaving_share(left, present)
+    share = displacement.neighbours_leaving_share(left, present, cell_km=2.0, window_km=6.0)
     assert share[2, 2] == pytest.approx(50 / 900)
     assert share[0, 0] == 0 and (share >= 0).all() and (share <= 1).all()
+    nobody = displacement.neighbours_leaving_share(left * 0, present * 0, 2.0, 6.0)
+    assert (nobody == 0).all()
+
+
+@pytest.mark.parametrize("cell_km", [1.0, 1.5, 2.0, 3.0])
+def test_neighbours_leaving_share_is_the_same_on_every_grid(cell_km):
+    # Everyone west of x = 18 km left, nobody east of it. A 6 km window centred x km
+    # east of the map's edge holds (18 - (x - 3)) / 6 of that ground, on any grid; a
+    # window of 3x3 cells would hold 9 km on 3 km cells and 3 km on 1 km cells.
+    n = round(36 / cell_km)
+    x_km = (np.arange(n) + 0.5) * cell_km
+    present = np.full((n, n), 100.0 * cell_km**2)
+    left = np.where(x_km[None, :] < 18.0, present, 0.0)
+    share = displacement.neighbours_leaving_share(left, present, cell_km, window_km=6.0)
+    expected = np.clip((18.0 - (x_km - 3.0)) / 6.0, 0.0, 1.0)
+    np.testing.assert_allclose(share[n // 2], expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell_km", [1.0, 1.5, 2.0, 2.5, 3.0, 4.0])
+def test_square_window_holds_its_side_on_every_grid(cell_km):
+    weights = stencils.square_window_weights(cell_km, side_km=6.0)
+    assert weights.sum() * cell_km == pytest.approx(6.0)
+    np.testing.assert_array_equal(weights, weights[::-1])
+    assert ((weights > 0) & (weights <= 1)).all()
+
+
+def test_six_km_window_on_2km_cells_is_the_3x3_sum():
+    # The model was calibrated on 2 km cells with a 3x3 neighbourhood: same sums there.
+    values = np.random.default_rng(3).integers(0, 1_000, (2, 9, 11))
+    np.testing.assert_array_equal(
+        stencils.box_sum_km(values, cell_km=2.0, side_km=6.0), stencils.box_sum_3x3(values)
+    )
 
 
 def test_sorties_land_only_on_targets_and_sum_exactly():

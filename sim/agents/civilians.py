@@ -443,7 +443,9 @@ class Civilians:
         at_home = self.residents.total()
         present = at_home + self.displaced.sheltering
         left_yesterday = self.residents.left_today + self.displaced.moved_on_today
-        social = disp.neighbours_leaving_share(left_yesterday, present + left_yesterday)
+        social = disp.neighbours_leaving_share(
+            left_yesterday, present + left_yesterday, m.geo.cell_km, cfg.social_window_km
+        )
         self.risk[...] = disp.perceived_risk(
             self.risk,
             hazard,

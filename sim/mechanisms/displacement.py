@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.stats import norm
 
-from sim.mechanisms.stencils import box_sum_3x3
+from sim.mechanisms.stencils import box_sum_km
 
 
 def tolerance_levels(median: float, sigma: float, n_classes: int) -> np.ndarray:
@@ -105,17 +105,24 @@ def leave_probability(
     return max_probability * r_n / (r_n + t_n)
 
 
-def neighbours_leaving_share(left: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Share of people in each 3x3 neighbourhood who left yesterday, 0..1.
+def neighbours_leaving_share(
+    left: np.ndarray, present: np.ndarray, cell_km: float, window_km: float
+) -> np.ndarray:
+    """Share of the people around each cell who left yesterday, 0..1.
+
+    Around a cell is a square of ``window_km`` centred on it, each cell counting with the
+    share of its area inside (:func:`~sim.mechanisms.stencils.box_sum_km`), so the
+    neighbourhood holds the same ground on every grid.
 
     Args:
         left: People who left each cell yesterday, ``(rows, cols)`` int.
         present: People in each cell before they left (so ``left <= present``).
+        cell_km: Side of a cell, km.
+        window_km: Side of the square, km.
     """
-    # Float sums are exact for counts below 2**53. Where nobody is near, nobody left
-    # (left <= present), so dividing by at least 1 gives 0 there.
-    left_sum, present_sum = box_sum_3x3(np.stack([left, present]), dtype=float)
-    return left_sum / np.maximum(present_sum, 1.0, out=present_sum)
+    # Where nobody is near, nobody left (left <= present): the share is 0 there.
+    left_sum, present_sum = box_sum_km(np.stack([left, present]), cell_km, window_km)
+    return np.divide(left_sum, present_sum, out=np.zeros_like(left_sum), where=present_sum > 0)
 
 
 # Reference implementation, used by the tests only (the model uses separable_logit_shares).

@@ -1046,6 +1046,14 @@ class CiviliansConfig(_Section):
         description="Share of the front's risk felt while no offensive is under way (estimate).",
     )
     social_weight: float = Field(2.0, ge=0, description="Risk per share of neighbours leaving.")
+    social_window_km: float = Field(
+        6.0,
+        gt=0,
+        le=30,
+        description="Side of the square around a cell whose people count as its neighbours, "
+        "km (model choice: the 3x3 cells of the 2 km grid the model was calibrated on; a "
+        "fixed number of cells would be a window 3 km wide on 1 km cells and 9 km on 3 km).",
+    )
     secondary_tolerance_factor: float = Field(
         3.0, gt=0, description="Displaced people tolerate this many times more before moving on."
     )
