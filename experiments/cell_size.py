@@ -136,6 +136,20 @@ def table(
     return "\n".join(lines)
 
 
+def resampled_centres(
+    values: np.ndarray, centre: str, rng: np.random.Generator, draws: int
+) -> np.ndarray:
+    """The ``centre`` of ``values`` over ``draws`` resamples with replacement, ``(draws,)``.
+
+    Args:
+        values: One outcome over seeds, ``(n,)``.
+        centre: A key of :data:`CENTRES`.
+        rng: Generator of the resampling.
+        draws: Bootstrap samples.
+    """
+    return CENTRES[centre](values[rng.integers(0, values.size, (draws, values.size))], axis=1)
+
+
 def ratio_interval(
     values: np.ndarray,
     reference: np.ndarray,
@@ -161,10 +175,9 @@ def ratio_interval(
     Returns:
         ``(low, high)``; ``(nan, nan)`` if the reference centre can be 0.
     """
-    of = CENTRES[centre]
     rng = np.random.default_rng(seed)
-    mine = of(values[rng.integers(0, values.size, (draws, values.size))], axis=1)
-    theirs = of(reference[rng.integers(0, reference.size, (draws, reference.size))], axis=1)
+    mine = resampled_centres(values, centre, rng, draws)
+    theirs = resampled_centres(reference, centre, rng, draws)
     if (theirs == 0).any():
         return float("nan"), float("nan")
     low, high = np.quantile(mine / theirs, [(1 - level) / 2, (1 + level) / 2])

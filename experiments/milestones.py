@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from experiments.cell_size import resampled_centres
 from experiments.rung_dates import TURKEY_RECORD, report
 from sim.model import EscalationModel
 from sim.world.codes import GOVERNMENT
@@ -134,8 +135,8 @@ def median_shift_days(
     if variant.size == 0 or base.size == 0:
         return float("nan"), float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    theirs = np.median(variant[rng.integers(0, variant.size, (draws, variant.size))], axis=1)
-    ours = np.median(base[rng.integers(0, base.size, (draws, base.size))], axis=1)
+    theirs = resampled_centres(variant, "median", rng, draws)
+    ours = resampled_centres(base, "median", rng, draws)
     low, high = np.quantile(theirs - ours, [(1 - level) / 2, (1 + level) / 2])
     return float(np.median(variant) - np.median(base)), float(low), float(high)
 
