@@ -10,13 +10,16 @@ Example::
 
     python -m experiments.cell_size                       # default.yaml, 20 seeds
     python -m experiments.cell_size --seeds 5 --cell-km 2 4 --workers 1
-    python -m experiments.cell_size --seeds 100 --stat mean median
+    python -m experiments.cell_size --seeds 100 --stat mean median --save runs.csv
+    python -m experiments.cell_size --load runs.csv --stat median   # tables again, no runs
     python -m experiments.cell_size scenarios/salami.yaml --days 180 --set seed=0
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from sim.experiments.store import write_atomic
 from sim.model import EscalationModel
 from sim.world.loader import ScenarioError, load_scenario
 
@@ -95,6 +99,64 @@ def study(
     return {
         c: {name: np.array([got[c, s][name] for s in seeds]) for name in OUTCOMES} for c in cells_km
     }
+
+
+def save_runs(path: Path, results: dict[float, dict[str, np.ndarray]], seeds: list[int]) -> None:
+    """Write every run's last-day outcomes to a CSV file, one row per (cell size, seed).
+
+    The file is written whole or not at all (a temporary file, then a rename).
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["cell_km", "seed", *OUTCOMES])
+    for cell_km in sorted(results):
+        for i, seed in enumerate(seeds):
+            writer.writerow(
+                [f"{cell_km:g}", seed, *(repr(float(results[cell_km][n][i])) for n in OUTCOMES)]
+            )
+    write_atomic(path, out.getvalue().encode())
+
+
+class RunsFileError(Exception):
+    """A runs file cannot be read back (message is one line for the user)."""
+
+
+def load_runs(path: Path) -> tuple[dict[float, dict[str, np.ndarray]], list[int]]:
+    """Read a file written by :func:`save_runs`.
+
+    Returns:
+        ``(results, seeds)`` as :func:`study` returns them and the seeds in file order.
+
+    Raises:
+        RunsFileError: The file is missing, lacks a column, holds a value that is not a
+            number, or does not hold the same seeds for every cell size.
+    """
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise RunsFileError(f"{path}: cannot read ({exc.strerror})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("cell_km", "seed", *OUTCOMES) if c not in (reader.fieldnames or [])]
+    if missing:
+        raise RunsFileError(f"{path}: line 1: missing column(s) {', '.join(missing)}")
+    rows: dict[float, dict[int, dict[str, float]]] = {}
+    for line, row in enumerate(reader, start=2):
+        try:
+            cell_km, seed = float(row["cell_km"]), int(row["seed"])
+            rows.setdefault(cell_km, {})[seed] = {n: float(row[n]) for n in OUTCOMES}
+        except (TypeError, ValueError):
+            raise RunsFileError(f"{path}: line {line}: not a number in {row}") from None
+    if not rows:
+        raise RunsFileError(f"{path}: no runs")
+    seeds = list(next(iter(rows.values())))
+    for cell_km, by_seed in rows.items():
+        if sorted(by_seed) != sorted(seeds):
+            raise RunsFileError(f"{path}: cell size {cell_km:g} does not hold the same seeds")
+    results = {
+        c: {n: np.array([by_seed[s][n] for s in seeds]) for n in OUTCOMES}
+        for c, by_seed in rows.items()
+    }
+    return results, seeds
 
 
 #: What a cell of the table centres on: the mean over seeds (as issue #15 asks), or the
@@ -263,25 +325,61 @@ def main(argv: list[str] | None = None) -> int:
         "several print a pair of tables each, from the same runs",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--save",
+        type=Path,
+        metavar="CSV",
+        help="also write every run's last-day outcomes to this CSV file (cell_km, seed, "
+        "outcomes), to print the tables again later with --load",
+    )
+    parser.add_argument(
+        "--load",
+        type=Path,
+        metavar="CSV",
+        help="make no runs: print the tables from a file written by --save (its cell sizes "
+        "and seeds; the scenario, --cell-km, --seeds, --days and --set are not used)",
+    )
     args = parser.parse_args(argv)
-    cells = sorted(set(args.cell_km) | {args.reference_km})
-    try:
-        load_scenario(args.scenario, [*args.overrides, f"grid.cell_km={cells[0]}"])
-    except ScenarioError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
-    start = time.perf_counter()
-    seeds = list(range(args.seeds))
     changes = tuple(args.overrides)
-    results = study(args.scenario, cells, seeds, args.days, args.workers, not args.quiet, changes)
-    wall = time.perf_counter() - start
-    for stat in dict.fromkeys(args.stat):
-        print(
-            f"{args.scenario}{''.join(' --set ' + c for c in changes)}, seeds 0-{args.seeds - 1}, "
-            f"{'all' if args.days is None else args.days} days; last-day {stat} [10-90 %] "
-            f"×ratio to {args.reference_km:g} km ({wall:.0f} s, {args.workers} workers)\n"
+    if args.load is not None:
+        try:
+            results, seeds = load_runs(args.load)
+        except RunsFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if args.reference_km not in results:
+            print(
+                f"error: {args.load}: no runs at the reference cell size {args.reference_km:g} km",
+                file=sys.stderr,
+            )
+            return 2
+        source = f"{args.load} ({len(seeds)} seeds)"
+    else:
+        cells = sorted(set(args.cell_km) | {args.reference_km})
+        try:
+            load_scenario(args.scenario, [*args.overrides, f"grid.cell_km={cells[0]}"])
+        except ScenarioError as exc:
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            return 2
+        if args.save is not None and not args.save.parent.is_dir():
+            print(f"error: --save {args.save}: no folder {args.save.parent}", file=sys.stderr)
+            return 2
+        start = time.perf_counter()
+        seeds = list(range(args.seeds))
+        results = study(
+            args.scenario, cells, seeds, args.days, args.workers, not args.quiet, changes
         )
+        wall = time.perf_counter() - start
+        if args.save is not None:
+            save_runs(args.save, results, seeds)
+        source = (
+            f"{args.scenario}{''.join(' --set ' + c for c in changes)}, seeds 0-{args.seeds - 1}, "
+            f"{'all' if args.days is None else args.days} days ({wall:.0f} s, "
+            f"{args.workers} workers)"
+        )
+    for stat in dict.fromkeys(args.stat):
+        print(f"{source}; last-day {stat} [10-90 %] ×ratio to {args.reference_km:g} km\n")
         print(table(results, args.reference_km, stat))
         print(
             f"\nRatio of each {stat} to {args.reference_km:g} km, with its 90 % bootstrap "

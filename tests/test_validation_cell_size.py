@@ -292,3 +292,79 @@ def test_one_study_prints_a_pair_of_tables_for_each_centre_asked(monkeypatch, ca
     assert out.index("last-day mean") < out.index("last-day median")
     assert out.count("bootstrap interval") == 2
     assert "×33.97" in out and "10 [9–802] ×1.00" in out  # the mean's ratio, the median's
+
+
+def _fake_results() -> dict[float, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(3)
+    return {c: {name: rng.gamma(2.0, 500.0, 4) for name in OUTCOMES} for c in (1.5, 2.0, 3.0)}
+
+
+def test_saved_runs_read_back_to_the_same_values_and_tables(tmp_path):
+    from experiments.cell_size import load_runs, save_runs
+
+    results, seeds = _fake_results(), [7, 0, 3, 12]
+    path = tmp_path / "runs.csv"
+    save_runs(path, results, seeds)
+    back, back_seeds = load_runs(path)
+    assert back_seeds == seeds
+    assert sorted(back) == sorted(results)
+    for c in results:
+        for name in OUTCOMES:
+            np.testing.assert_array_equal(back[c][name], results[c][name])  # not rounded
+    assert table(back, 2.0, "median") == table(results, 2.0, "median")
+    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+
+
+def test_load_prints_the_saved_studys_tables_without_running_it(monkeypatch, capsys, tmp_path):
+    import experiments.cell_size as cell_size
+
+    results = _fake_results()
+    monkeypatch.setattr(cell_size, "study", lambda *a, **k: results)
+    path = tmp_path / "runs.csv"
+    assert cell_size.main(["--seeds", "4", "--stat", "median", "--save", str(path)]) == 0
+    ran = capsys.readouterr().out
+
+    def no_runs(*args, **kwargs):
+        raise AssertionError("--load must not run the model")
+
+    monkeypatch.setattr(cell_size, "study", no_runs)
+    assert cell_size.main(["--load", str(path), "--stat", "median"]) == 0
+    loaded = capsys.readouterr().out
+    tables = ran[ran.index("| `grid.cell_km`") :]
+    assert tables == loaded[loaded.index("| `grid.cell_km`") :]
+    assert f"{path} (4 seeds)" in loaded
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("cell_km,seed\n2,0\n", "line 1: missing column(s) displaced_cumulative"),
+        ("cell_km,seed," + ",".join(OUTCOMES) + "\n2,0,1,1,x,1,1\n", "line 2: not a number"),
+        (
+            "cell_km,seed," + ",".join(OUTCOMES) + "\n2,0,1,1,1,1,1\n3,1,1,1,1,1,1\n",
+            "cell size 3 does not hold the same seeds",
+        ),
+        ("cell_km,seed," + ",".join(OUTCOMES) + "\n3,0,1,1,1,1,1\n", "no runs at the reference"),
+    ],
+)
+def test_a_bad_runs_file_is_one_line_naming_it_and_exit_2(capsys, tmp_path, text, says):
+    import experiments.cell_size as cell_size
+
+    path = tmp_path / "runs.csv"
+    path.write_text(text)
+    assert cell_size.main(["--load", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and str(path) in captured.err and says in captured.err
+
+
+def test_save_into_a_missing_folder_fails_before_any_run(monkeypatch, capsys, tmp_path):
+    import experiments.cell_size as cell_size
+
+    def no_runs(*args, **kwargs):
+        raise AssertionError("no run before the output is known to be writable")
+
+    monkeypatch.setattr(cell_size, "study", no_runs)
+    path = tmp_path / "nowhere" / "runs.csv"
+    assert cell_size.main(["--seeds", "2", "--save", str(path)]) == 2
+    assert "no folder" in capsys.readouterr().err and not path.exists()
