@@ -340,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         "and seeds; the scenario, --cell-km, --seeds, --days and --set are not used)",
     )
     args = parser.parse_args(argv)
+    if args.load is not None and args.save is not None:
+        parser.error("--load prints saved runs and --save keeps new ones: give one of them")
     changes = tuple(args.overrides)
     if args.load is not None:
         try:

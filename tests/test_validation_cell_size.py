@@ -358,6 +358,15 @@ def test_a_bad_runs_file_is_one_line_naming_it_and_exit_2(capsys, tmp_path, text
     assert captured.err.count("\n") == 1 and str(path) in captured.err and says in captured.err
 
 
+def test_load_and_save_together_are_refused(capsys, tmp_path):
+    import experiments.cell_size as cell_size
+
+    runs = tmp_path / "runs.csv"
+    with pytest.raises(SystemExit) as stop:
+        cell_size.main(["--load", str(runs), "--save", str(runs)])
+    assert stop.value.code == 2 and "give one of them" in capsys.readouterr().err
+
+
 def test_save_into_a_missing_folder_fails_before_any_run(monkeypatch, capsys, tmp_path):
     import experiments.cell_size as cell_size
 
