@@ -12,18 +12,17 @@ import numpy as np
 from scipy import ndimage
 
 
-def box_sum_3x3(values: np.ndarray, dtype: type | None = None) -> np.ndarray:
+def box_sum_3x3(values: np.ndarray) -> np.ndarray:
     """Sum over each cell's 3x3 neighbourhood (itself included) on the last two axes.
 
     Args:
         values: ``(..., rows, cols)``; leading axes are treated as separate layers.
-        dtype: Type to sum in (default: that of ``values``).
 
     Returns:
-        Same shape, in ``dtype``.
+        Same shape and type.
     """
     *layers, n_rows, n_cols = values.shape
-    padded = np.zeros((*layers, n_rows + 2, n_cols + 2), dtype=dtype or values.dtype)
+    padded = np.zeros((*layers, n_rows + 2, n_cols + 2), dtype=values.dtype)
     padded[..., 1:-1, 1:-1] = values  # np.pad is slower
     down = padded[..., :-2, :] + padded[..., 1:-1, :]
     down += padded[..., 2:, :]
